@@ -1,0 +1,107 @@
+-- ingest_validate: type and check every staged row into the temp table `checked`.
+-- No parameters. Reads `stage` (stage_fields.sql).
+-- Rows: every `stage` row, with typed columns and `reason`: NULL for a good
+-- candidate, else why it is rejected. Item marker rows (step_pos = 0) carry
+-- a reason only when the item itself is unusable; `is_marker` tells them apart.
+-- candidate_index defaults to the candidate's 0-based position among the good
+-- candidates of its turn; a second candidate with the same
+-- (step_name, example_id, turn_id, candidate_index) is rejected as a duplicate.
+CREATE OR REPLACE TEMP TABLE checked AS
+WITH typed AS (
+    SELECT
+        *,
+        step_pos = 0 AS is_marker,
+        CASE
+            WHEN id_type = 'VARCHAR' THEN raw_id ->> '$'
+            WHEN id_type IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN CAST(raw_id AS VARCHAR)
+        END AS example_id,
+        CASE
+            WHEN json_type(turn_id) = 'VARCHAR' THEN turn_id ->> '$'
+            WHEN json_type(turn_id) IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN CAST(turn_id AS VARCHAR)
+        END AS turn_id_text,
+        json_type(score) AS score_type,
+        TRY_CAST(score ->> '$' AS DOUBLE) AS score_value,
+        json_type(candidate_index) AS cidx_type,
+        TRY_CAST(candidate_index ->> '$' AS BIGINT) AS cidx_value,
+        json_type(turn_index) AS tidx_type,
+        json_type(input) AS input_type,
+        json_type(output) AS output_type,
+        step_name ->> '$' AS step_name_text,
+        step_uuid ->> '$' AS step_uuid_text
+    FROM stage
+),
+judged AS (
+    SELECT
+        *,
+        CASE
+            WHEN is_marker AND NOT has_steps THEN 'item has no intermediate_steps list'
+            WHEN is_marker THEN NULL
+            WHEN example_id IS NULL THEN 'item has no usable id (string or number)'
+            WHEN step_type IS DISTINCT FROM 'OBJECT' THEN 'step is not a JSON object'
+            WHEN payload_type IS DISTINCT FROM 'OBJECT' THEN 'step has no payload object'
+            WHEN event_type IS NULL THEN 'step has no payload.event_type'
+            WHEN json_type(step_name) IS DISTINCT FROM 'VARCHAR' THEN 'missing step name (payload.name)'
+            WHEN data_type IS DISTINCT FROM 'OBJECT' THEN 'payload.data is not an object'
+            WHEN turn_id IS NULL OR json_type(turn_id) = 'NULL' THEN 'missing turn_id'
+            WHEN turn_id_text IS NULL THEN 'turn_id is not a string or number'
+            WHEN score IS NULL OR score_type = 'NULL' THEN 'missing score'
+            WHEN score_type NOT IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'VARCHAR') THEN 'score is not a number'
+            WHEN score_value IS NULL THEN 'score is not a number'
+            WHEN NOT isfinite(score_value) THEN 'score is not finite'
+            WHEN cidx_type IS NOT NULL AND cidx_type <> 'NULL'
+                 AND (cidx_type NOT IN ('BIGINT', 'UBIGINT') OR cidx_value IS NULL OR cidx_value < 0)
+                THEN 'candidate_index is not a non-negative integer'
+            WHEN tidx_type IS NOT NULL AND tidx_type NOT IN ('NULL', 'BIGINT', 'UBIGINT')
+                THEN 'turn_index is not an integer'
+        END AS reason
+    FROM typed
+),
+shaped AS (
+    SELECT
+        *,
+        -- a string stays a string; a list of {role: str, content: str} stays a
+        -- message list; a missing or null prompt is '' (as NAT does); anything
+        -- else is kept as its JSON text (a string)
+        CASE
+            WHEN reason IS NOT NULL OR is_marker THEN NULL
+            WHEN input IS NULL OR input_type = 'NULL' THEN to_json('')
+            WHEN input_type = 'VARCHAR' THEN input
+            WHEN input_type = 'ARRAY'
+                 AND len(list_filter(
+                        CAST(input AS JSON[]),
+                        lambda m: json_type(m) IS DISTINCT FROM 'OBJECT'
+                             OR json_type(m, '$.role') IS DISTINCT FROM 'VARCHAR'
+                             OR json_type(m, '$.content') IS DISTINCT FROM 'VARCHAR')) = 0
+                THEN input
+            ELSE to_json(CAST(input AS VARCHAR))
+        END AS prompt,
+        CASE
+            WHEN output IS NULL OR output_type = 'NULL' THEN ''
+            WHEN output_type = 'VARCHAR' THEN output ->> '$'
+            ELSE CAST(output AS VARCHAR)
+        END AS response,
+        CASE WHEN tidx_type IN ('BIGINT', 'UBIGINT') THEN TRY_CAST(turn_index ->> '$' AS BIGINT) END AS turn_index_value
+    FROM judged
+),
+indexed AS (
+    SELECT
+        *,
+        coalesce(
+            CASE WHEN cidx_type IN ('BIGINT', 'UBIGINT') THEN cidx_value END,
+            row_number() OVER (
+                PARTITION BY reason IS NULL AND NOT is_marker, step_name_text, example_id, turn_id_text
+                ORDER BY item_pos, step_pos) - 1
+        ) AS candidate_index_value
+    FROM shaped
+)
+SELECT
+    * EXCLUDE (reason),
+    CASE
+        WHEN reason IS NULL AND NOT is_marker AND row_number() OVER (
+            PARTITION BY reason IS NULL AND NOT is_marker, step_name_text, example_id,
+                         turn_id_text, candidate_index_value
+            ORDER BY item_pos, step_pos) > 1
+            THEN 'duplicate candidate (same step name, example, turn and candidate_index)'
+        ELSE reason
+    END AS reason
+FROM indexed;

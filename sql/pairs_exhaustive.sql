@@ -1,0 +1,67 @@
+-- pairs_exhaustive: every strict preference pair within each turn (NAT's
+-- exhaustive_pairs: true), one row per pair, in output order.
+-- Reads the table `candidates`. Portable SQL (joins, window functions, standard
+-- aggregates): prefstore.sql_for() transpiles this text for other engines.
+-- Parameters: $ttc_step_name, $runs (VARCHAR[] or NULL = all runs),
+-- $min_score_diff, $max_pairs_per_turn (NULL = no limit),
+-- $require_multiple_candidates, $reward_from_score_diff.
+-- Rows: run_id, example_id, turn_id, prompt, chosen_response, rejected_response,
+-- chosen_score, rejected_score, score_diff, reward, chosen_index,
+-- rejected_index, chosen_metadata, rejected_metadata, num_candidates,
+-- example_seq, turn_seq, pair_rank. Chosen score is strictly greater than
+-- rejected score and score_diff >= $min_score_diff. Order: examples by first
+-- arrival, turns by first arrival, then pair_rank (score_diff desc, chosen
+-- score desc, chosen index asc, rejected score desc, rejected index asc).
+WITH selected AS (
+    SELECT run_id, example_id, turn_id, candidate_index, prompt, response, score, metadata, seq
+    FROM candidates
+    WHERE step_name = $ttc_step_name
+      AND ($runs IS NULL OR array_contains(CAST($runs AS VARCHAR[]), run_id))
+),
+turn_stats AS (
+    SELECT run_id, example_id, turn_id, count(*) AS num_candidates, min(seq) AS turn_seq
+    FROM selected
+    GROUP BY run_id, example_id, turn_id
+),
+example_order AS (
+    SELECT example_id, min(seq) AS example_seq
+    FROM selected
+    GROUP BY example_id
+),
+pairs AS (
+    SELECT
+        c.run_id, c.example_id, c.turn_id, c.prompt,
+        c.response AS chosen_response, r.response AS rejected_response,
+        c.score AS chosen_score, r.score AS rejected_score, c.score - r.score AS score_diff,
+        c.candidate_index AS chosen_index, r.candidate_index AS rejected_index,
+        c.metadata AS chosen_metadata, r.metadata AS rejected_metadata
+    FROM selected AS c
+    JOIN selected AS r
+      ON c.run_id = r.run_id AND c.example_id = r.example_id AND c.turn_id = r.turn_id
+     AND c.score > r.score
+    WHERE c.score - r.score >= $min_score_diff
+),
+ranked AS (
+    SELECT
+        p.*,
+        row_number() OVER (
+            PARTITION BY p.run_id, p.example_id, p.turn_id
+            ORDER BY p.score_diff DESC, p.chosen_score DESC, p.chosen_index ASC,
+                     p.rejected_score DESC, p.rejected_index ASC
+        ) AS pair_rank
+    FROM pairs AS p
+)
+SELECT
+    k.run_id, k.example_id, k.turn_id, k.prompt, k.chosen_response, k.rejected_response,
+    k.chosen_score, k.rejected_score, k.score_diff,
+    CASE WHEN $reward_from_score_diff THEN k.score_diff ELSE k.chosen_score END AS reward,
+    k.chosen_index, k.rejected_index, k.chosen_metadata, k.rejected_metadata,
+    t.num_candidates, e.example_seq, t.turn_seq, k.pair_rank
+FROM ranked AS k
+JOIN turn_stats AS t
+  ON k.run_id = t.run_id AND k.example_id = t.example_id AND k.turn_id = t.turn_id
+JOIN example_order AS e
+  ON k.example_id = e.example_id
+WHERE ($max_pairs_per_turn IS NULL OR k.pair_rank <= $max_pairs_per_turn)
+  AND (NOT $require_multiple_candidates OR t.num_candidates >= 2)
+ORDER BY e.example_seq, t.turn_seq, k.pair_rank;

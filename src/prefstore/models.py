@@ -1,0 +1,109 @@
+"""Pydantic types: pair options, NAT-shaped trajectories, ingest reports.
+
+`OpenAIMessage`, `DPOItem`, `Trajectory` and `TrajectoryCollection` serialize
+to the same JSON as NAT's models of the same names
+(`nat.data_models.finetuning`), so NAT validates what prefstore produces.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DEFAULT_STEP_NAME = "dpo_candidate_move"
+
+
+class PairConfig(BaseModel):
+    """NAT's DPOTrajectoryBuilder options, with NAT's names and defaults.
+
+    Pairs are strict preferences only: chosen score > rejected score and
+    score_diff >= min_score_diff (NAT also emits equal-score pairs; prefstore
+    does not). `require_multiple_candidates` is accepted for compatibility: a
+    turn with one candidate never gives a pair either way.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    ttc_step_name: str = Field(DEFAULT_STEP_NAME, min_length=1)
+    exhaustive_pairs: bool = True
+    min_score_diff: float = Field(0.0, ge=0.0, allow_inf_nan=False)
+    max_pairs_per_turn: int | None = Field(None, ge=1)
+    reward_from_score_diff: bool = True
+    require_multiple_candidates: bool = True
+
+    @property
+    def mode(self) -> str:
+        return "exhaustive" if self.exhaustive_pairs else "best_vs_worst"
+
+
+class OpenAIMessage(BaseModel):
+    role: str
+    content: str
+
+
+class DPOItem(BaseModel):
+    prompt: list[OpenAIMessage] | str
+    chosen_response: str
+    rejected_response: str
+
+
+class Trajectory(BaseModel):
+    """One preference pair as NAT's trainer consumes it: a one-item DPO episode."""
+
+    episode: list[DPOItem]
+    reward: float
+    shaped_rewards: list[float] | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class TrajectoryCollection(BaseModel):
+    """Trajectories grouped per example (one inner list each), examples in arrival order."""
+
+    trajectories: list[list[Trajectory]]
+    run_id: str
+
+
+class Pair(BaseModel):
+    """One row of the pair query, for Python use (`store.pairs`)."""
+
+    run_id: str
+    example_id: str
+    turn_id: str
+    prompt: list[OpenAIMessage] | str
+    chosen_response: str
+    rejected_response: str
+    chosen_score: float
+    rejected_score: float
+    score_diff: float
+    reward: float
+    chosen_index: int
+    rejected_index: int
+    chosen_metadata: Any = None
+    rejected_metadata: Any = None
+    num_candidates: int
+
+
+class IngestReport(BaseModel):
+    """What one ingest did. `status` is 'ingested', 'replaced' or 'already ingested'."""
+
+    run_id: str
+    source: str
+    status: str
+    items: int = 0
+    steps_by_name: dict[str, int] = Field(default_factory=dict)
+    candidates_by_name: dict[str, int] = Field(default_factory=dict)
+    rejects_by_reason: dict[str, int] = Field(default_factory=dict)
+    warnings: list[str] = Field(default_factory=list)
+
+    @property
+    def candidates(self) -> int:
+        return sum(self.candidates_by_name.values())
+
+    @property
+    def rejects(self) -> int:
+        return sum(self.rejects_by_reason.values())
+
+    @property
+    def steps(self) -> int:
+        return sum(self.steps_by_name.values())

@@ -1,0 +1,360 @@
+"""The store: one DuckDB file, its connection, migrations and transactions.
+
+Only this module calls `duckdb.connect`. Every public operation runs on its
+own cursor (DuckDB's per-thread connection), so one `PreferenceStore` may be
+shared by several threads; writes are serialized by a lock because run and
+sequence numbers are allocated inside the write transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+from . import queries
+from ._version import __version__
+from .errors import (
+    MigrationEdited,
+    NoStore,
+    NotAPreferenceStore,
+    SchemaOutdated,
+    SchemaTooNew,
+    StoreBusy,
+)
+
+DEFAULT_WAIT_SECONDS = 5.0
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+_LOCK_MARKERS = ("Could not set lock", "Conflicting lock", "database is locked")
+
+
+def default_db_path() -> str:
+    """`$PREFSTORE_DB`, else `./prefstore.duckdb`."""
+    return os.environ.get("PREFSTORE_DB") or "prefstore.duckdb"
+
+
+def migration_files() -> list[tuple[int, str, Path]]:
+    """(version, name, path) of every migration shipped with this code, in order."""
+    found = []
+    for path in sorted(queries.migrations_dir().glob("*.sql")):
+        match = _MIGRATION_NAME.match(path.name)
+        if match:
+            found.append((int(match.group(1)), path.stem, path))
+    return found
+
+
+def code_schema_version() -> int:
+    files = migration_files()
+    return files[-1][0] if files else 0
+
+
+def _connect(path: str, read_only: bool, wait: float, config: dict) -> duckdb.DuckDBPyConnection:
+    """Open the file, retrying while another process holds its lock, up to `wait` seconds."""
+    deadline = time.monotonic() + max(wait, 0.0)
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(path, read_only=read_only, config=config)
+        except duckdb.IOException as exc:
+            message = str(exc)
+            if not any(marker in message for marker in _LOCK_MARKERS):
+                raise _open_error(path, exc) from None
+            if time.monotonic() >= deadline:
+                holder = re.search(r"PID (\d+)", message)
+                who = f" (process {holder.group(1)})" if holder else ""
+                raise StoreBusy(
+                    f"{path} is in use by another process{who} and stayed busy for {wait:g}s; "
+                    f"wait for it to finish, or retry with a longer --wait"
+                ) from None
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+        except duckdb.Error as exc:
+            raise _open_error(path, exc) from None
+
+
+def _open_error(path: str, exc: Exception) -> Exception:
+    message = str(exc)
+    if "not a valid DuckDB database file" in message or "Invalid Input Error" in message \
+            or "unable to open database" in message.lower() or "database file" in message.lower():
+        return NotAPreferenceStore(f"{path} is not a prefstore database: {message.splitlines()[0]}")
+    return NotAPreferenceStore(f"{path} cannot be opened: {message.splitlines()[0]}")
+
+
+class Store:
+    """Connection, schema and transaction handling shared by the public API."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike = ":memory:",
+        *,
+        read_only: bool = False,
+        wait: float = DEFAULT_WAIT_SECONDS,
+        allow_files: bool = True,
+        memory_limit: str | None = None,
+        threads: int | None = None,
+    ) -> None:
+        self.path = str(path)
+        self.read_only = read_only
+        in_memory = self.path == ":memory:"
+        if not in_memory:
+            file = Path(self.path)
+            if file.is_dir():
+                raise NotAPreferenceStore(f"{self.path} is a directory, not a store file")
+            if read_only and not file.exists():
+                raise NoStore(f"no store at {self.path}; ingest a run first (prefstore --db {self.path} ingest FILE)")
+            if not file.exists() and not file.parent.exists():
+                raise NoStore(f"cannot create {self.path}: folder {file.parent} does not exist")
+        config: dict = {}
+        if not allow_files:
+            config["enable_external_access"] = False
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        if threads:
+            config["threads"] = threads
+        self._con = _connect(self.path, read_only and not in_memory, wait, config)
+        self._write_lock = threading.RLock()
+        try:
+            self._check_schema()
+        except BaseException:
+            self._con.close()
+            raise
+
+    # -- lifecycle -----------------------------------------------------------------
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A fresh DuckDB cursor: own temp tables, own transaction, safe per thread."""
+        cur = self._con.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One write transaction on its own cursor; any error rolls everything back."""
+        with self._write_lock, self.cursor() as cur:
+            cur.begin()
+            try:
+                yield cur
+            except BaseException:
+                cur.rollback()
+                raise
+            cur.commit()
+
+    # -- schema --------------------------------------------------------------------
+    def schema_version(self) -> int:
+        with self.cursor() as cur:
+            return _applied_version(cur)
+
+    def _check_schema(self) -> None:
+        with self.cursor() as cur:
+            tables = {r[0] for r in cur.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+                "AND table_catalog = current_database()").fetchall()}
+            if tables and "schema_migrations" not in tables:
+                raise NotAPreferenceStore(
+                    f"{self.path} is a DuckDB database but not a prefstore store "
+                    f"(no schema_migrations table); it was left untouched")
+            applied = _applied(cur) if tables else {}
+        files = migration_files()
+        known = {version: (name, path) for version, name, path in files}
+        newest = max(applied, default=0)
+        if newest > code_schema_version():
+            raise SchemaTooNew(
+                f"{self.path} has schema version {newest}, newer than this prefstore "
+                f"{__version__} understands (version {code_schema_version()}); upgrade prefstore")
+        for version, (name, digest) in applied.items():
+            path = known[version][1] if version in known else None
+            if path is None or _digest(path) != digest:
+                raise MigrationEdited(
+                    f"migration {name} applied to {self.path} differs from the one shipped with "
+                    f"this prefstore; never edit an applied migration, add a new one")
+        pending = [(v, n, p) for v, n, p in files if v not in applied]
+        if not pending:
+            return
+        if self.read_only and self.path != ":memory:":
+            raise SchemaOutdated(
+                f"{self.path} has schema version {newest}, this prefstore needs "
+                f"{code_schema_version()}; open it once for writing (e.g. prefstore --db "
+                f"{self.path} migrate) to upgrade it")
+        self._apply(pending)
+
+    def _apply(self, pending: list[tuple[int, str, Path]]) -> None:
+        """Apply each migration and its bookkeeping row in one transaction."""
+        with self._write_lock, self.cursor() as cur:
+            for version, name, path in pending:
+                cur.begin()
+                try:
+                    cur.execute(
+                        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                        "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, "
+                        "sha256 VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)")
+                    for statement in duckdb.extract_statements(path.read_text(encoding="utf-8")):
+                        cur.execute(statement)
+                    cur.execute(
+                        "INSERT INTO schema_migrations VALUES ($v, $n, $d, now())",
+                        {"v": version, "n": name, "d": _digest(path)})
+                except BaseException:
+                    cur.rollback()
+                    raise
+                cur.commit()
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _applied(cur: duckdb.DuckDBPyConnection) -> dict[int, tuple[str, str]]:
+    rows = cur.execute("SELECT version, name, sha256 FROM schema_migrations").fetchall()
+    return {version: (name, digest) for version, name, digest in rows}
+
+
+def _applied_version(cur: duckdb.DuckDBPyConnection) -> int:
+    try:
+        return cur.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
+    except duckdb.CatalogException:
+        return 0
+
+
+class PreferenceStore(Store):
+    """A persistent DPO preference store in one DuckDB file.
+
+    `PreferenceStore(path)` opens or creates the file and applies pending
+    migrations; use it as a context manager to close it. Every method here has
+    a CLI twin of the same name (`store.export_jsonl` ~ `prefstore export`).
+    """
+
+    # -- ingest ------------------------------------------------------------------------
+    def ingest_nat_eval(self, path, run_id=None, meta=None, replace=False):
+        """Ingest one NAT `workflow_output.json` as one run, atomically. See `ingest.ingest_nat_eval`."""
+        from .ingest import ingest_nat_eval
+        return ingest_nat_eval(self, path, run_id=run_id, meta=meta, replace=replace)
+
+    def ingest_nat_items(self, items, run_id, meta=None, replace=False):
+        """Ingest NAT evaluation items held in memory as one run (no file written)."""
+        from .ingest import ingest_nat_items
+        return ingest_nat_items(self, items, run_id=run_id, meta=meta, replace=replace)
+
+    # -- pairs and trajectories ----------------------------------------------------------
+    def iter_pairs(self, config=None, runs=None):
+        """Pairs in output order, streamed from DuckDB (flat memory)."""
+        from .models import PairConfig
+        from .pairs import iter_pair_rows, to_pair
+        with self.cursor() as cur:
+            for row in iter_pair_rows(cur, config or PairConfig(), runs):
+                yield to_pair(row)
+
+    def pairs(self, config=None, runs=None):
+        """All pairs for `config` (a PairConfig) over `runs` (None = every run), in output order."""
+        return list(self.iter_pairs(config, runs))
+
+    def trajectories(self, config=None, runs=None):
+        """NAT's TrajectoryCollection shape: one inner list per example, examples in arrival order."""
+        from .models import PairConfig
+        from .pairs import collect_trajectories
+        config = config or PairConfig()
+        run_id = ",".join(runs) if runs is not None else ",".join(r["run_id"] for r in self.runs())
+        return collect_trajectories(self.iter_pairs(config, runs), config, run_id)
+
+    # -- export ---------------------------------------------------------------------------
+    def export_jsonl(self, out, config=None, runs=None) -> int:
+        """Write NeMo Customizer DPO JSONL to `out` atomically; returns the number of lines."""
+        from .export import export_jsonl
+        from .models import PairConfig
+        with self.cursor() as cur:
+            return export_jsonl(cur, out, config or PairConfig(), runs)
+
+    # -- inspection -------------------------------------------------------------------------
+    def runs(self) -> list[dict]:
+        """Every run in ingest order, as dicts (meta decoded)."""
+        import json
+        with self.cursor() as cur:
+            result = queries.run(cur, "runs_list")
+            names = [d[0] for d in result.description]
+            rows = [dict(zip(names, row)) for row in result.fetchall()]
+        for row in rows:
+            row["meta"] = json.loads(row["meta"])
+        return rows
+
+    def stats(self, config=None, pair_warning_threshold: int = 100_000) -> dict:
+        """Per-run and total counts, the pair count for `config`, and pair-explosion warnings."""
+        from .models import PairConfig
+        config = config or PairConfig()
+        with self.cursor() as cur:
+            result = queries.run(cur, "stats", {"ttc_step_name": config.ttc_step_name})
+            names = [d[0] for d in result.description]
+            rows = [dict(zip(names, row)) for row in result.fetchall()]
+            big = queries.run(cur, "turns_over_limit", {
+                "ttc_step_name": config.ttc_step_name, "limit": pair_warning_threshold}).fetchall()
+            rejects = cur.execute(
+                "SELECT reason, count(*) FROM rejects GROUP BY reason ORDER BY 2 DESC, 1").fetchall()
+        warnings = self._explosion_warnings(big, config, pair_warning_threshold)
+        pairs = None if (warnings and config.max_pairs_per_turn is None and config.exhaustive_pairs) \
+            else self.count_pairs(config)
+        return {"runs": rows[:-1], "total": rows[-1], "pairs": pairs,
+                "rejects_by_reason": dict(rejects), "warnings": warnings, "config": config.model_dump()}
+
+    def count_pairs(self, config=None, runs=None) -> int:
+        from .models import PairConfig
+        from .pairs import check_runs, pair_params, query_name
+        config = config or PairConfig()
+        with self.cursor() as cur:
+            name = query_name(config)
+            params = queries.bind(name, pair_params(config, check_runs(cur, runs)))
+            return cur.sql(queries.text(name), params=params).aggregate("count(*)").fetchall()[0][0]
+
+    def pair_warnings(self, config=None, threshold: int = 100_000) -> list[str]:
+        """Warnings for turns whose exhaustive pairs would exceed `threshold` each."""
+        from .models import PairConfig
+        config = config or PairConfig()
+        with self.cursor() as cur:
+            big = queries.run(cur, "turns_over_limit", {
+                "ttc_step_name": config.ttc_step_name, "limit": threshold}).fetchall()
+        return self._explosion_warnings(big, config, threshold)
+
+    @staticmethod
+    def _explosion_warnings(big, config, threshold: int) -> list[str]:
+        if not big or not config.exhaustive_pairs or config.max_pairs_per_turn is not None:
+            return []
+        run_id, example_id, turn_id, k, bound = big[0]
+        return [
+            f"{len(big)}{'+' if len(big) == 20 else ''} turn(s) could give more than {threshold:,} "
+            f"exhaustive pairs each (largest: run {run_id}, example {example_id}, turn {turn_id}: "
+            f"{k:,} candidates, up to {bound:,} pairs); set max_pairs_per_turn "
+            f"(--max-pairs-per-turn N) or use best-vs-worst"]
+
+    def query(self, sql: str, allow_files: bool = False) -> tuple[list[str], list[tuple]]:
+        """Run one read-only query (checked by sqlglot first); returns (columns, rows).
+
+        The query runs in a transaction that is always rolled back, so even a
+        statement that slipped past the check could not change the store.
+        """
+        from .adhoc import check_read_only
+        from .errors import QueryFailed
+        check_read_only(sql, allow_files=allow_files)
+        with self.cursor() as cur:
+            cur.begin()
+            try:
+                result = cur.execute(sql)
+                columns = [d[0] for d in result.description]
+                return columns, result.fetchall()
+            except duckdb.Error as exc:
+                raise QueryFailed(str(exc).strip().splitlines()[0]) from None
+            finally:
+                cur.rollback()
