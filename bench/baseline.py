@@ -47,7 +47,8 @@ def group_candidates(items: list[dict[str, Any]], step_name: str) -> dict[tuple[
                 continue
             bucket = turns.setdefault((item_id, turn_id), [])
             index = data.get("candidate_index")
-            bucket.append((index if isinstance(index, int) else len(bucket), float(score), data.get("input"), data.get("output")))
+            index = index if isinstance(index, int) else len(bucket)
+            bucket.append((index, float(score), data.get("input"), data.get("output")))
     return turns
 
 
@@ -77,7 +78,11 @@ def build(in_path: Path, out_path: Path, min_score_diff: float = 0.0, step_name:
             if len(cands) < 2:
                 continue
             for _, chosen, rejected in turn_pairs(cands, min_score_diff):
-                line = {"prompt": _prompt_text(chosen[2]), "chosen_response": chosen[3], "rejected_response": rejected[3]}
+                line = {
+                    "prompt": _prompt_text(chosen[2]),
+                    "chosen_response": chosen[3],
+                    "rejected_response": rejected[3],
+                }
                 out.write(json.dumps(line, ensure_ascii=False) + "\n")
                 n += 1
     return n

@@ -98,15 +98,15 @@ _BIG = dict(
     non_ascii_ratio=0.05,
 )
 
-#: Named presets. Sizes are measured with seed 1 (see bench/gen_nat.py).
+#: Named presets; sizes measured with the preset seed (1) on NAT-style indent=2 unless noted.
 SCALES: dict[str, SampleSpec] = {
-    # ~175 candidates per seed: the CLI demo writes two runs of it.
+    # ~180 candidates, ~0.5 MB per seed: the CLI demo writes two runs of it.
     "demo": SampleSpec(n_items=20, turns_per_item=3, seed=1),
-    # ~50k candidates, ~140 MB.
+    # 49,845 candidates, 142 MB.
     "S": SampleSpec(n_items=2_000, seed=1, **_BIG),
-    # ~500k candidates, ~1.4 GB.
+    # 499,448 candidates, 1.43 GB.
     "M": SampleSpec(n_items=20_000, seed=1, **_BIG),
-    # ~5M candidates; compact JSON, no noise, no TTC_START, short texts: a few GB.
+    # 5.0M candidates, 3.8 GB: compact JSON, no noise, no TTC_START, no other step, short texts.
     "L": SampleSpec(
         n_items=200_000,
         turns_per_item=5,
@@ -123,7 +123,7 @@ SCALES: dict[str, SampleSpec] = {
         indent=None,
         seed=1,
     ),
-    # 64 candidates per turn (~50k candidates, ~1.6M exhaustive pairs).
+    # 64 candidates per turn: 51,200 candidates, 113 MB, ~1.6M exhaustive pairs.
     "many": SampleSpec(
         n_items=160,
         turns_per_item=5,
@@ -151,14 +151,14 @@ def _sentinel(name: str) -> str:
     return f"@@{name}@@"
 
 
-def _compile(obj: Any, indent: int | None, level: int) -> tuple[str, dict[str, str]]:
+def _compile(obj: Any, indent: int | None, level: int, ascii_only: bool) -> tuple[str, dict[str, str]]:
     """Render ``obj`` once as a ``%(name)s`` template nested at ``level``.
 
     String values ``@@name@@`` become placeholders. Returns the template and, per
     placeholder, the whitespace of its line, needed to re-indent multi-line values
     (message lists) so the result equals ``json.dumps(..., indent=indent)``.
     """
-    text = json.dumps(obj, indent=indent, ensure_ascii=False)
+    text = json.dumps(obj, indent=indent, ensure_ascii=ascii_only)
     if indent is not None and level:
         text = text.replace("\n", "\n" + " " * (indent * level))
     text = text.replace("%", "%%")
@@ -212,20 +212,24 @@ class _Templates:
     """Precompiled text for every step kind of one spec."""
 
     item: str
+    item_no_steps: str  # json.dumps writes an empty list as "[]" on one line
     step_sep: str
     noise: str
     start: str
     end: str
     other: str
     messages: str
-    messages_ws: str
     encode: Callable[[str], str]
 
 
-def _templates(spec: SampleSpec, step_name: str) -> _Templates:
-    ind = spec.indent
-    encode = json.encoder.encode_basestring_ascii if spec.ensure_ascii else json.encoder.encode_basestring
-    item_obj = {
+def _templates(spec: SampleSpec) -> _Templates:
+    ind, ascii_only = spec.indent, spec.ensure_ascii
+    encode = json.encoder.encode_basestring_ascii if ascii_only else json.encoder.encode_basestring
+
+    def compile_at(obj: Any, level: int) -> tuple[str, dict[str, str]]:
+        return _compile(obj, ind, level, ascii_only)
+
+    item_obj: dict[str, Any] = {
         "id": _sentinel("id"),
         "question": _sentinel("question"),
         "answer": "win",
@@ -233,23 +237,29 @@ def _templates(spec: SampleSpec, step_name: str) -> _Templates:
         "intermediate_steps": [_sentinel("steps")],
         "expected_intermediate_steps": [],
     }
-    item, item_ws = _compile(item_obj, ind, 1)
+    item, item_ws = compile_at(item_obj, 1)
+    item_no_steps, _ = compile_at({**item_obj, "intermediate_steps": []}, 1)
     step_level = 3  # array > item > intermediate_steps
     q_len = spec.noise_bytes // 5
     noise_data = {"input": "q" * q_len, "output": "a" * (spec.noise_bytes - q_len), "chunk": None, "payload": None}
-    noise, _ = _compile(_step_obj("LLM_END", "llm", {}, noise_data), ind, step_level)
-    start, _ = _compile(_step_obj("TTC_START", step_name, {}, _ttc_data(False)), ind, step_level)
-    cand_meta = {"move_id": _sentinel("move_id"), "is_selected": _sentinel("selected"), "candidate_index": _sentinel("cand")}
-    end, end_ws = _compile(_step_obj("TTC_END", step_name, cand_meta, _ttc_data(True)), ind, step_level)
-    other, _ = _compile(_step_obj("TTC_END", OTHER_STEP, {}, _ttc_data(True)), ind, step_level)
+    noise, _ = compile_at(_step_obj("LLM_END", "llm", {}, noise_data), step_level)
+    start, _ = compile_at(_step_obj("TTC_START", spec.step_name, {}, _ttc_data(False)), step_level)
+    cand_meta = {
+        "move_id": _sentinel("move_id"),
+        "is_selected": _sentinel("selected"),
+        "candidate_index": _sentinel("cand"),
+    }
+    end, end_ws = compile_at(_step_obj("TTC_END", spec.step_name, cand_meta, _ttc_data(True)), step_level)
+    other, _ = compile_at(_step_obj("TTC_END", OTHER_STEP, {}, _ttc_data(True)), step_level)
     msgs = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": _sentinel("content")}]
-    messages, _ = _compile(msgs, ind, 0)
+    messages, _ = compile_at(msgs, 0)
     if ind is None:
-        step_sep, messages_ws = ", ", ""
+        step_sep = ", "
     else:
-        step_sep, messages_ws = ",\n" + item_ws["steps"], end_ws["input"]
-        messages = messages.replace("\n", "\n" + messages_ws)
-    return _Templates(item, step_sep, noise, start, end, other, messages, messages_ws, encode)
+        # The message list sits at data.input's depth in both TTC_END kinds.
+        step_sep = ",\n" + item_ws["steps"]
+        messages = messages.replace("\n", "\n" + end_ws["input"])
+    return _Templates(item, item_no_steps, step_sep, noise, start, end, other, messages, encode)
 
 
 # --------------------------------------------------------------------------- content
@@ -294,9 +304,10 @@ def _scores(rng: random.Random, k: int, tie: bool) -> list[float]:
 
 
 def _n_candidates(rng: random.Random, spec: SampleSpec) -> int:
-    if spec.single_candidate_ratio and rng.random() < spec.single_candidate_ratio:
+    """1 with probability ``single_candidate_ratio``, else uniform in [max(2, min), max]."""
+    if spec.max_candidates < 2 or (spec.single_candidate_ratio and rng.random() < spec.single_candidate_ratio):
         return 1
-    return rng.randint(max(2, spec.min_candidates), spec.max_candidates) if spec.max_candidates >= 2 else 1
+    return rng.randint(max(2, spec.min_candidates), spec.max_candidates)
 
 
 class _Writer:
@@ -305,7 +316,7 @@ class _Writer:
     def __init__(self, spec: SampleSpec) -> None:
         self.spec = spec
         self.rng = random.Random(spec.seed)
-        self.t = _templates(spec, spec.step_name)
+        self.t = _templates(spec)
         self.filler = _Filler(random.Random(f"filler-{spec.seed}"), max(spec.prompt_bytes, spec.response_bytes))
         self.n_steps = 0
         self.n_candidates = 0
@@ -345,37 +356,26 @@ class _Writer:
                 **self._stamp(),
                 "cand": str(c),
                 "move_id": t.encode(f"{turn_id}_move_{c}"),
-                "selected": "true" if c == 0 else "false",
+                "selected": "true" if c == 0 else "false",  # the sample marks candidate 0
                 "input": prompt,
                 "output": t.encode(output),
                 "score": repr(scores[c]),
             }
         self.n_candidates += k
-        if spec.other_step:
+        if spec.other_step:  # same turn, another step name: never paired
             yield t.other % {**common, **self._stamp(), "cand": "0", "input": prompt,
                              "output": '"ignored"', "score": "0.99"}
 
     def item(self, i: int) -> str:
         """One array element, indented as it sits in the file."""
-        spec = self.spec
+        spec, t = self.spec, self.t
         steps = [s for turn in range(spec.turns_per_item) for s in self._turn(i, turn)]
-        item_id = str(i) if spec.int_ids else self.t.encode(f"{spec.id_prefix}{i}")
-        body = self.t.step_sep.join(steps) if steps else None
-        text = self.t.item % {
-            "id": item_id,
-            "question": self.t.encode(json.dumps({"game": i})),
-            "steps": body if body is not None else "",
+        fields = {
+            "id": str(i) if spec.int_ids else t.encode(f"{spec.id_prefix}{i}"),
+            "question": t.encode(json.dumps({"game": i})),
+            "steps": t.step_sep.join(steps),
         }
-        if body is None:  # an empty list is "[]" on one line, as json.dumps writes it
-            text = _collapse_empty_steps(text, spec.indent)
-        return text
-
-
-def _collapse_empty_steps(text: str, indent: int | None) -> str:
-    if indent is None:
-        return text
-    head, _, tail = text.partition('"intermediate_steps": [')
-    return head + '"intermediate_steps": []' + tail[tail.index("]") + 1 :]
+        return (t.item if steps else t.item_no_steps) % fields
 
 
 # --------------------------------------------------------------------------- public API
