@@ -42,10 +42,11 @@ def atomic_path(final: Path) -> Iterator[Path]:
 
 def create_pair_view(cur: duckdb.DuckDBPyConnection, config: PairConfig,
                      runs: Sequence[str] | None) -> None:
-    """Expose the pair query's rows, for these options, as the temp view `pair_rows`."""
+    """Expose the pair query's rows, for these options, as the relation `pair_rows` on `cur`."""
     name = query_name(config)
     params = queries.bind(name, pair_params(config, check_runs(cur, runs)))
-    cur.sql(queries.text(name), params=params).create_view("pair_rows", replace=True)
+    # register (not create_view): works on read-only stores and lives with this cursor
+    cur.register("pair_rows", cur.sql(queries.text(name), params=params))
 
 
 def copy_json_lines(cur: duckdb.DuckDBPyConnection, query: str, out: Path) -> int:
