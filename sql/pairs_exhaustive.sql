@@ -18,6 +18,20 @@ WITH selected AS (
     WHERE step_name = $ttc_step_name
       AND ($runs IS NULL OR array_contains(CAST($runs AS VARCHAR[]), run_id))
 ),
+-- With $max_pairs_per_turn = N, only the N best candidates (score desc, index
+-- asc) can be chosen and only the N worst (score asc, index asc) rejected in
+-- the first N pairs: a better chosen or a worse rejected candidate always
+-- gives a pair ranked ahead. Pairing just those keeps a turn of k candidates
+-- at N*N pairs instead of k*(k-1)/2 (5,000 candidates: 100 vs 12.5M).
+sided AS (
+    SELECT
+        s.*,
+        row_number() OVER (PARTITION BY run_id, example_id, turn_id
+                           ORDER BY score DESC, candidate_index ASC) AS best_rank,
+        row_number() OVER (PARTITION BY run_id, example_id, turn_id
+                           ORDER BY score ASC, candidate_index ASC) AS worst_rank
+    FROM selected AS s
+),
 turn_stats AS (
     SELECT run_id, example_id, turn_id, count(*) AS num_candidates, min(seq) AS turn_seq
     FROM selected
@@ -35,11 +49,13 @@ pairs AS (
         c.score AS chosen_score, r.score AS rejected_score, c.score - r.score AS score_diff,
         c.candidate_index AS chosen_index, r.candidate_index AS rejected_index,
         c.metadata AS chosen_metadata, r.metadata AS rejected_metadata
-    FROM selected AS c
-    JOIN selected AS r
+    FROM sided AS c
+    JOIN sided AS r
       ON c.run_id = r.run_id AND c.example_id = r.example_id AND c.turn_id = r.turn_id
      AND c.score > r.score
     WHERE c.score - r.score >= $min_score_diff
+      AND ($max_pairs_per_turn IS NULL
+           OR (c.best_rank <= $max_pairs_per_turn AND r.worst_rank <= $max_pairs_per_turn))
 ),
 ranked AS (
     SELECT

@@ -4,6 +4,7 @@ from ._version import __version__
 from .errors import PrefstoreError
 from .models import (
     DPOItem,
+    ExportOptions,
     IngestReport,
     OpenAIMessage,
     Pair,
@@ -11,9 +12,10 @@ from .models import (
     Trajectory,
     TrajectoryCollection,
 )
+from .portable import sql_for
 from .store import PreferenceStore
 
 __all__ = [
-    "DPOItem", "IngestReport", "OpenAIMessage", "Pair", "PairConfig", "PreferenceStore",
-    "PrefstoreError", "Trajectory", "TrajectoryCollection", "__version__",
+    "DPOItem", "ExportOptions", "IngestReport", "OpenAIMessage", "Pair", "PairConfig", "PreferenceStore",
+    "PrefstoreError", "Trajectory", "TrajectoryCollection", "__version__", "sql_for",
 ]

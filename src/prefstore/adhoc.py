@@ -7,6 +7,11 @@ still could not write the store or touch files.
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import threading
+from collections.abc import Iterator
+
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
@@ -20,8 +25,22 @@ _FILE_FUNCTIONS = {
     "read_parquet", "parquet_scan", "parquet_metadata", "parquet_schema", "parquet_file_metadata",
     "parquet_kv_metadata", "read_text", "read_blob", "glob", "sniff_csv", "read_xlsx",
     "iceberg_scan", "delta_scan", "sqlite_scan", "postgres_scan", "mysql_scan", "read_ipc",
-    "query_table", "query", "csv_scan", "json_scan", "http_get",
+    "csv_scan", "json_scan", "http_get", "read_duckdb",
 }
+# Functions refused even with --allow-files: they run SQL text the guard never
+# saw (query, query_table, json_execute_serialized_sql) or change the database
+# or the process (checkpoints, logging, profiling, extensions, resources).
+_REFUSED_FUNCTIONS = {
+    "query", "query_table", "json_execute_serialized_sql", "checkpoint", "force_checkpoint",
+    "enable_logging", "disable_logging", "truncate_duckdb_logs", "enable_profiling",
+    "disable_profiling", "add_grammar_extension", "remove_grammar_extension",
+    "create_external_resource", "destroy_external_resource", "register_external_resource",
+    "register_external_resource_type", "deregister_external_resource", "python_map_function",
+}
+# First words of statements sqlglot cannot parse but DuckDB runs (EXPORT DATABASE, ...).
+_READ_STARTS = {"SELECT", "WITH", "FROM", "VALUES", "(", "TABLE"}
+# A table named like a file or URL ('data.csv', "s3://b/k"): DuckDB would read the file.
+_FILE_NAME_CHARS = set("./\\:*?")
 _WRITE_NODES = (
     exp.Insert, exp.Update, exp.Delete, exp.Create, exp.Drop, exp.Alter, exp.Merge,
     exp.Copy, exp.Command, exp.Set, exp.Pragma, exp.Use, exp.Attach, exp.Detach,
@@ -32,8 +51,12 @@ _WRITE_NODES = (
 def check_read_only(sql: str, allow_files: bool = False) -> str:
     """Return `sql` if it is exactly one read-only query; raise QueryRefused otherwise."""
     try:
-        statements = [s for s in sqlglot.parse(sql, dialect="duckdb") if s is not None]
+        with _quiet_sqlglot():
+            statements = [s for s in sqlglot.parse(sql, dialect="duckdb") if s is not None]
     except ParseError as exc:
+        first = _first_word(sql)
+        if first and first not in _READ_STARTS:
+            raise QueryRefused(f"only SELECT queries are allowed, not {first}") from None
         raise QueryRefused(f"query does not parse: {str(exc).splitlines()[0]}") from None
     if not statements:
         raise QueryRefused("query is empty")
@@ -41,22 +64,65 @@ def check_read_only(sql: str, allow_files: bool = False) -> str:
         raise QueryRefused(f"one statement only, found {len(statements)}")
     tree = statements[0]
     if not isinstance(tree, exp.Query):
-        raise QueryRefused(f"only SELECT queries are allowed, not {_kind(tree)}")
+        raise QueryRefused(f"only SELECT queries are allowed, not {_first_word(sql) or _kind(tree)}")
     for node in tree.walk():
         if isinstance(node, _WRITE_NODES):
             raise QueryRefused(f"only read-only queries are allowed; found {_kind(node)}")
+        if isinstance(node, exp.Func) and _func_name(node) in _REFUSED_FUNCTIONS:
+            raise QueryRefused(f"{_func_name(node)}() is not allowed in a read-only query")
         if not allow_files:
             _refuse_file_access(node)
     return sql
 
 
+def _func_name(node: exp.Func) -> str:
+    return (node.sql_name() if not isinstance(node, exp.Anonymous) else node.name).lower()
+
+
 def _refuse_file_access(node: exp.Expression) -> None:
     if isinstance(node, exp.Func):
-        name = (node.sql_name() if not isinstance(node, exp.Anonymous) else node.name).lower()
+        name = _func_name(node)
         if name in _FILE_FUNCTIONS or name.startswith(("read_", "parquet_")):
             raise QueryRefused(f"{name}() reads files; pass --allow-files to permit it")
-    if isinstance(node, exp.Table) and isinstance(node.this, exp.Literal):
-        raise QueryRefused(f"reading the file {node.this.name!r} needs --allow-files")
+    if isinstance(node, exp.Table) and isinstance(node.this, (exp.Literal, exp.Identifier)) \
+            and (isinstance(node.this, exp.Literal) or _FILE_NAME_CHARS & set(node.name)):
+        raise QueryRefused(f"reading the file {node.name!r} needs --allow-files")
+
+
+def _first_word(sql: str) -> str | None:
+    """The statement's first keyword (comments skipped), for messages; None if it does not tokenize."""
+    try:
+        with _quiet_sqlglot():
+            tokens = sqlglot.tokenize(sql, dialect="duckdb")
+    except Exception:  # noqa: BLE001 - a message helper: any failure just means "unknown"
+        return None
+    return tokens[0].text.upper() if tokens else None
+
+
+class _QuietFilter(logging.Filter):
+    """Drops sqlglot's log records while this thread is inside `_quiet_sqlglot`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.local = threading.local()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(self.local, "quiet", False)
+
+
+_QUIET = _QuietFilter()
+logging.getLogger("sqlglot").addFilter(_QUIET)
+
+
+@contextlib.contextmanager
+def _quiet_sqlglot() -> Iterator[None]:
+    """sqlglot logs a warning when it falls back to a raw Command (LOAD, CALL, ...);
+    the refusal says it better, and library code must not print."""
+    _QUIET.local.quiet = True
+    try:
+        yield
+    finally:
+        _QUIET.local.quiet = False
 
 
 def _kind(node: exp.Expression) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import functools
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,8 @@ from rich.table import Table
 
 from ._version import __version__
 from .errors import BadOption, PrefstoreError
-from .models import DEFAULT_STEP_NAME, PairConfig
+from .models import DEFAULT_STEP_NAME, ExportOptions, PairConfig
+from .progress import total_size, track
 from .store import DEFAULT_WAIT_SECONDS, PreferenceStore, default_db_path
 
 out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
@@ -69,7 +71,23 @@ def _store_options(func):
 
 def _open(read_only: bool = False, **kwargs) -> PreferenceStore:
     obj = click.get_current_context().obj
+    kwargs.setdefault("memory_limit", memory_limit_option())
     return PreferenceStore(obj["db"], read_only=read_only, wait=obj["wait"], **kwargs)
+
+
+# DuckDB's own default is 80% of RAM; the CLI bounds it so that ingesting and
+# exporting files of any size keeps the process under ~2 GB (DuckDB spills to
+# disk beyond the limit). bench/RESULTS.md shows the peak RSS it gives.
+DEFAULT_MEMORY_LIMIT = "1GB"
+_MEMORY_LIMIT = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)
+
+
+def memory_limit_option() -> str:
+    """--memory-limit (or $PREFSTORE_MEMORY_LIMIT), checked here so a typo is not reported as a bad store."""
+    value = click.get_current_context().find_root().params.get("memory_limit") or DEFAULT_MEMORY_LIMIT
+    if not _MEMORY_LIMIT.match(value):
+        raise BadOption(f"--memory-limit {value!r}: expected a size such as 512MB, 1GB or 4GiB")
+    return value.strip()
 
 
 def pair_options(func):
@@ -87,6 +105,9 @@ def pair_options(func):
                      help="Trajectory reward: the score difference, or the chosen score."),
         click.option("--require-multiple-candidates/--no-require-multiple-candidates", default=True,
                      show_default=True, help="NAT compatibility; one candidate never makes a pair."),
+        click.option("--pair-scope", type=click.Choice(["turn", "prompt"]), default="turn", show_default=True,
+                     help="Pair within a turn (NAT), or pool every run's candidates of an example "
+                          "whose prompt is identical."),
         click.option("--runs", default=None, metavar="ID[,ID...]",
                      help="Only these runs (default: every run)."),
     ]
@@ -95,12 +116,12 @@ def pair_options(func):
 
     @functools.wraps(func)
     def wrapper(*args, ttc_step_name, exhaustive_pairs, min_score_diff, max_pairs_per_turn,
-                reward_from_score_diff, require_multiple_candidates, runs, **kwargs):
+                reward_from_score_diff, require_multiple_candidates, pair_scope, runs, **kwargs):
         config = PairConfig(
             ttc_step_name=ttc_step_name, exhaustive_pairs=exhaustive_pairs,
             min_score_diff=min_score_diff, max_pairs_per_turn=max_pairs_per_turn,
             reward_from_score_diff=reward_from_score_diff,
-            require_multiple_candidates=require_multiple_candidates)
+            require_multiple_candidates=require_multiple_candidates, pair_scope=pair_scope)
         return func(*args, config=config, runs=parse_runs(runs), **kwargs)
     return wrapper
 
@@ -130,8 +151,11 @@ def parse_meta(values: tuple[str, ...]) -> dict[str, str]:
               help="Store file (default: $PREFSTORE_DB, else ./prefstore.duckdb).")
 @click.option("--wait", type=float, default=None, metavar="SECONDS",
               help=f"How long to wait for a store another process holds (default {DEFAULT_WAIT_SECONDS:g}).")
+@click.option("--memory-limit", envvar="PREFSTORE_MEMORY_LIMIT", default=None, metavar="SIZE",
+              help=f"DuckDB memory limit; beyond it work spills to disk "
+                   f"(default: $PREFSTORE_MEMORY_LIMIT, else {DEFAULT_MEMORY_LIMIT}).")
 @click.version_option(__version__, prog_name="prefstore")
-def main(db: str | None, wait: float | None) -> None:
+def main(db: str | None, wait: float | None, memory_limit: str | None) -> None:
     """A SQL-backed preference store for DPO training data.
 
     Ingest NAT evaluation runs, pair candidates in SQL, export training files.
@@ -143,16 +167,22 @@ def main(db: str | None, wait: float | None) -> None:
 @click.option("--run-id", default=None, help="Run id (default: a digest of the file's bytes). One file only.")
 @click.option("--meta", multiple=True, metavar="KEY=VALUE", help="User metadata for the run (repeatable).")
 @click.option("--replace", is_flag=True, help="Replace a run of the same id that holds a different file.")
+@click.option("--format", "fmt", type=click.Choice(["nat", "candidates"]), default="nat", show_default=True,
+              help="nat: NAT workflow_output.json; candidates: JSONL or Parquet, one candidate per row.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @_store_options
-def ingest(files: tuple[Path, ...], run_id: str | None, meta: tuple[str, ...], replace: bool, quiet: bool) -> None:
-    """Ingest NAT workflow_output.json FILES, one run each (twin: store.ingest_nat_eval)."""
+def ingest(files: tuple[Path, ...], run_id: str | None, meta: tuple[str, ...], replace: bool, fmt: str,
+           quiet: bool) -> None:
+    """Ingest FILES, one run each (twins: store.ingest_nat_eval, store.ingest_candidates)."""
     if run_id and len(files) > 1:
         raise BadOption("--run-id names one run; give one file, or omit it")
     user_meta = parse_meta(meta)
-    with _open() as store:
+    with _open() as store, track("ingesting", total_size(files), quiet=quiet, console=err) as progress:
+        ingest_file = store.ingest_candidates if fmt == "candidates" else store.ingest_nat_eval
         for file in files:
-            report = store.ingest_nat_eval(file, run_id=run_id, meta=user_meta, replace=replace)
+            progress.start(f"ingesting {file.name}")
+            report = ingest_file(file, run_id=run_id, meta=user_meta, replace=replace)
+            progress.advance(file.stat().st_size)
             if not quiet:
                 render_report(report)
 
@@ -242,16 +272,77 @@ def render_stats(summary: dict) -> None:
 
 
 @main.command()
-@click.argument("out_path", metavar="OUT.jsonl", type=click.Path(path_type=Path))
+@click.argument("out_path", metavar="OUT", type=click.Path(path_type=Path))
 @pair_options
+@click.option("--format", "fmt", type=click.Choice(["nemo", "trl", "openai", "parquet", "trajectories"]),
+              default=None, help="File format (default: from OUT: .jsonl nemo, .parquet parquet, "
+                                 ".json trajectories, a directory nemo).")
+@click.option("--prompt-style", type=click.Choice(["last-message", "messages", "conversational", "standard"]),
+              default=None, help="nemo: last-message (default) or messages; trl: conversational (default) "
+                                 "or standard (string prompts only).")
+@click.option("--validation-fraction", type=float, default=None,
+              help="Share of examples for validation, split by example (default 0.2 for a directory).")
+@click.option("--split-seed", type=int, default=0, show_default=True, help="Seed of the split's example hash.")
+@click.option("--no-dedup", is_flag=True, help="Keep repeated (prompt, chosen, rejected) pairs.")
+@click.option("--max-pairs", type=int, default=None, help="Keep a deterministic sample of N pairs.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the --max-pairs sample.")
+@click.option("--order", type=click.Choice(["file", "easy-first", "hard-first"]), default="file",
+              show_default=True, help="Example order: arrival, or by mean reward (curriculum).")
+@click.option("--example-fraction", type=float, default=1.0, show_default=True,
+              help="Keep the easiest F of examples (by mean reward), like NAT's initial_percentile.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @_store_options
-def export(out_path: Path, config: PairConfig, runs: list[str] | None, quiet: bool) -> None:
-    """Write a NeMo Customizer DPO training file (twin: store.export_jsonl)."""
-    with _open(read_only=True) as store:
-        lines = store.export_jsonl(out_path, config, runs)
+def export(out_path: Path, config: PairConfig, runs: list[str] | None, fmt: str | None,
+           prompt_style: str | None, validation_fraction: float | None, split_seed: int, no_dedup: bool,
+           max_pairs: int | None, seed: int, order: str, example_fraction: float, quiet: bool) -> None:
+    """Write training files to OUT, with a manifest (twin: store.export).
+
+    OUT ending in .jsonl, .parquet or .json is one file, no split; any other
+    OUT is a directory that receives the split files and manifest.json.
+    """
+    options = ExportOptions(
+        format=fmt, prompt_style=prompt_style, validation_fraction=validation_fraction,
+        split_seed=split_seed, dedup=not no_dedup, max_pairs=max_pairs, seed=seed, order=order,
+        example_fraction=example_fraction)
+    with _open(read_only=True) as store, track(f"exporting to {out_path}", quiet=quiet, console=err):
+        manifest = store.export(out_path, config, options, runs)
     if not quiet:
-        out.print(f"wrote {lines} pairs to {out_path}")
+        splits = manifest["splits"]
+        total = sum(s["pairs"] for s in splits.values())
+        detail = "" if "all" in splits else " (" + ", ".join(f"{k} {s['pairs']}" for k, s in splits.items()) + ")"
+        out.print(f"wrote {total} pairs to {out_path}{detail}")
+
+
+@main.command("export-candidates")
+@click.argument("out_path", metavar="OUT", type=click.Path(path_type=Path))
+@click.option("--partition-by", type=click.Choice(["run_id"]), default=None,
+              help="Write a hive-partitioned folder (OUT/run_id=ID/...) instead of one OUT.parquet.")
+@click.option("--runs", default=None, metavar="ID[,ID...]", help="Only these runs (default: every run).")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@_store_options
+def export_candidates(out_path: Path, partition_by: str | None, runs: str | None, quiet: bool) -> None:
+    """Write the candidates as Parquet for Spark, Trino, ... (twin: store.export_candidates)."""
+    with _open(read_only=True) as store:
+        count = store.export_candidates(out_path, partition_by=partition_by, runs=parse_runs(runs))
+    if not quiet:
+        out.print(f"wrote {count} candidates to {out_path}")
+
+
+@main.group("sql")
+def sql_group() -> None:
+    """Print prefstore's queries for other engines (Spark, Trino, BigQuery)."""
+
+
+@sql_group.command("pairs")
+@click.option("--dialect", type=click.Choice(["spark", "trino", "bigquery", "duckdb"]), required=True,
+              help="SQL dialect to write (sqlglot transpiles the pair query DuckDB runs).")
+@click.option("--table", default="candidates", show_default=True,
+              help="Table to read, in the dialect's syntax (e.g. catalog.db.candidates).")
+@pair_options
+def sql_pairs(dialect: str, table: str, config: PairConfig, runs: list[str] | None) -> None:
+    """Print the pair query for these options, bound as literals (twin: prefstore.sql_for)."""
+    from .portable import sql_for
+    click.echo(sql_for(config, dialect, runs=runs, table=table) + ";")
 
 
 @main.command()

@@ -31,6 +31,10 @@ class MigrationEdited(PrefstoreError):
     """An applied migration file no longer matches the digest recorded when it ran."""
 
 
+class MigrationFailed(PrefstoreError):
+    """A migration failed; it was rolled back and the store keeps its previous version."""
+
+
 class NotAPreferenceStore(PrefstoreError):
     """The file exists but is not a prefstore database (left untouched)."""
 
@@ -53,3 +57,7 @@ class QueryRefused(PrefstoreError):
 
 class QueryFailed(PrefstoreError):
     """An accepted ad-hoc query failed inside DuckDB (bad column, bad function, ...)."""
+
+
+class SplitImpossible(PrefstoreError):
+    """A validation split was asked for, but the export selects fewer than two examples."""

@@ -1,24 +1,63 @@
 """Export: training files written by DuckDB (COPY), never built pair by pair in Python.
 
-Every file is written under a temporary name in the destination folder and
-renamed into place only when complete, so an interrupted export never leaves
-a truncated file under the final name.
+Every file is written under a temporary name and renamed into place only when
+complete, so an interrupted export never leaves a truncated file under the
+final name. A directory export is built whole in a temporary sibling folder
+and swapped in at the end.
+
+`export` runs the dataset operations in SQL (`sql/export_rows.sql`: curriculum
+order and fraction, dedup, sampling, the split by example) into the temp
+table `export_rows`, then streams each split to disk with one
+`sql/export_format_<format>.sql` query, and writes `manifest.json` last.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import os
+import secrets
+import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
+from pydantic import TypeAdapter
 
 from . import queries
-from .errors import BadInput
-from .models import PairConfig
-from .pairs import check_runs, pair_params, query_name
+from ._version import __version__
+from .errors import BadInput, BadOption, SplitImpossible
+from .models import ExportOptions, PairConfig
+from .pairs import check_runs, pair_params, query_name, to_pair, to_trajectory
+
+# Files of each format, by split. "all" is the single, unsplit file of a
+# format that never splits.
+SPLIT_FILES: dict[str, dict[str, str]] = {
+    "nemo": {"train": "training/training_file.jsonl", "validation": "validation/validation_file.jsonl"},
+    "trl": {"train": "train.jsonl", "validation": "test.jsonl"},
+    "openai": {"train": "training.jsonl", "validation": "validation.jsonl"},
+    "parquet": {"train": "train.parquet", "validation": "test.parquet"},
+    "trajectories": {"all": "trajectories.json"},
+}
+SINGLE_FILE_FORMATS: dict[str, tuple[str, ...]] = {
+    ".jsonl": ("nemo", "trl", "openai"),
+    ".parquet": ("parquet",),
+    ".json": ("trajectories",),
+}
+PROMPT_STYLES: dict[str, tuple[str, ...]] = {
+    "nemo": ("last-message", "messages"),
+    "trl": ("conversational", "standard"),
+    "openai": ("messages",),
+    "parquet": ("conversational",),
+    "trajectories": ("messages",),
+}
+DEFAULT_VALIDATION_FRACTION = 0.2
+MANIFEST = "manifest.json"
+_HASH_CHUNK = 8 << 20
 
 
 @contextlib.contextmanager
@@ -64,3 +103,297 @@ def export_jsonl(cur: duckdb.DuckDBPyConnection, out: str | os.PathLike, config:
     """NeMo Customizer DPO JSONL (`prompt`, `chosen_response`, `rejected_response`)."""
     create_pair_view(cur, config, runs)
     return copy_json_lines(cur, "export_nemo", Path(out))
+
+
+# -- export with dataset operations ----------------------------------------------------
+@dataclass(frozen=True)
+class Target:
+    """Where and what one export writes, resolved from OUT and the options."""
+
+    out: Path
+    single: bool                # one file at `out` (no split) or a directory
+    format: str
+    prompt_style: str
+    validation_fraction: float
+
+    def files(self) -> dict[str, str]:
+        """Split name -> path relative to the output directory (single: the file's name)."""
+        if self.single:
+            return {"all": self.out.name}
+        files = SPLIT_FILES[self.format]
+        if self.validation_fraction == 0 and "validation" in files:
+            return {"train": files["train"]}
+        return dict(files)
+
+    def manifest_path(self) -> Path:
+        """`manifest.json` in a directory export; `<OUT>.manifest.json` beside a single file."""
+        return self.out.with_name(f"{self.out.name}.{MANIFEST}") if self.single else self.out / MANIFEST
+
+
+def resolve_target(out: str | os.PathLike, options: ExportOptions) -> Target:
+    """Decide single file vs directory, the format, prompt style and validation fraction; refuse contradictions."""
+    out = Path(out)
+    suffix = out.suffix.lower()
+    single = suffix in SINGLE_FILE_FORMATS
+    fmt = options.format
+    if single:
+        allowed = SINGLE_FILE_FORMATS[suffix]
+        fmt = fmt or allowed[0]
+        if fmt not in allowed:
+            wanted = next(s for s, f in SINGLE_FILE_FORMATS.items() if fmt in f)
+            raise BadOption(
+                f"{out}: --format {fmt} writes a {wanted} file; name the output *{wanted}, "
+                f"or give a directory for split files")
+        if options.validation_fraction:
+            raise BadOption(
+                f"{out}: a single file has no validation split; give a directory as OUT to split, "
+                f"or drop --validation-fraction")
+        fraction = 0.0
+    else:
+        fmt = fmt or "nemo"
+        if fmt == "trajectories":
+            if options.validation_fraction:
+                raise BadOption("--format trajectories writes one file (trajectories.json) and has no "
+                                "validation split; drop --validation-fraction")
+            fraction = 0.0
+        else:
+            fraction = (DEFAULT_VALIDATION_FRACTION if options.validation_fraction is None
+                        else options.validation_fraction)
+    styles = PROMPT_STYLES[fmt]
+    style = options.prompt_style or styles[0]
+    if style not in styles:
+        raise BadOption(f"--prompt-style {style} does not apply to --format {fmt}; "
+                        f"choose {' or '.join(styles)}")
+    return Target(out=out, single=single, format=fmt, prompt_style=style, validation_fraction=fraction)
+
+
+def export(
+    cur: duckdb.DuckDBPyConnection,
+    out: str | os.PathLike,
+    config: PairConfig,
+    options: ExportOptions,
+    runs: Sequence[str] | None,
+    schema_version: int,
+) -> dict[str, Any]:
+    """Write one training export (files + manifest) and return the manifest.
+
+    Same store, options and OUT give byte-identical files and manifest: every
+    step is ordered totally and hashed with md5, never with a random source.
+    """
+    target = resolve_target(out, options)
+    _check_destination(target)
+    runs = check_runs(cur, runs)
+    create_pair_view(cur, config, runs)
+    queries.run(cur, "export_rows", {
+        "order": options.order,
+        "example_fraction": options.example_fraction,
+        "dedup": options.dedup,
+        "max_pairs": options.max_pairs,
+        "seed": options.seed,
+        "validation_fraction": target.validation_fraction,
+        "split_seed": options.split_seed,
+    })
+    counts = _split_counts(cur)
+    _check_split(target, counts)
+    _check_prompt_style(cur, target)
+    manifest = _manifest_head(cur, target, config, options, runs, schema_version)
+    if target.single:
+        _write_single(cur, target, config, manifest, counts)
+    else:
+        _write_directory(cur, target, config, manifest, counts)
+    return manifest
+
+
+def _check_destination(target: Target) -> None:
+    out = target.out
+    if target.single:
+        if out.is_dir():
+            raise BadInput(f"{out}: is a directory, expected a file path")
+        if not out.parent.is_dir():
+            raise BadInput(f"{out}: folder {out.parent} does not exist")
+        return
+    if not out.parent.is_dir():
+        raise BadInput(f"{out}: folder {out.parent} does not exist")
+    if out.exists() and not out.is_dir():
+        raise BadInput(f"{out}: is a file; a {target.format} export with splits writes a directory "
+                       f"(end OUT in {' or '.join(s for s, f in SINGLE_FILE_FORMATS.items() if target.format in f)} "
+                       f"for one file)")
+    if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST).is_file():
+        raise BadInput(f"{out}: folder is not empty and holds no {MANIFEST} of an earlier export; "
+                       f"choose a new or empty folder")
+
+
+def _split_counts(cur: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
+    """split -> (pairs, examples)."""
+    return {split: (pairs, examples) for split, pairs, examples
+            in queries.run(cur, "export_split_counts").fetchall()}
+
+
+def _check_split(target: Target, counts: dict[str, tuple[int, int]]) -> None:
+    if target.validation_fraction == 0:
+        return
+    examples = sum(n for _, n in counts.values())  # an example is never on both sides
+    if examples == 0:
+        raise SplitImpossible(
+            "the selection has no pairs, so there is nothing to split (check --runs, --ttc-step-name "
+            "and the pair options); pass --validation-fraction 0 to write an empty training file")
+    if examples == 1:
+        raise SplitImpossible(
+            "the selection holds pairs of one example only: a split by example would leave training "
+            "or validation empty; pass --validation-fraction 0 for a training file only")
+
+
+def _check_prompt_style(cur: duckdb.DuckDBPyConnection, target: Target) -> None:
+    if target.prompt_style != "standard":
+        return
+    n, example_id, turn_id = queries.run(cur, "export_message_prompts").fetchall()[0]
+    if n:
+        raise BadOption(
+            f"--prompt-style standard writes string prompts, but {n} selected pair(s) have a message-list "
+            f"prompt (first: example {example_id!r}, turn {turn_id!r}); TRL must not mix a message-list "
+            f"prompt with string completions: use --prompt-style conversational")
+
+
+def _manifest_head(cur: duckdb.DuckDBPyConnection, target: Target, config: PairConfig,
+                   options: ExportOptions, runs: Sequence[str] | None, schema_version: int) -> dict[str, Any]:
+    run_rows = queries.run(cur, "export_runs", {"runs": runs}).fetchall()
+    effective = options.model_dump()
+    effective.update(format=target.format, prompt_style=target.prompt_style,
+                     validation_fraction=target.validation_fraction)
+    return {
+        "format": target.format,
+        "single_file": target.single,
+        "options": effective,
+        "pair_options": config.model_dump(),
+        "runs": [
+            {"run_id": run_id, "source_format": source_format, "source_path": source_path,
+             "source_sha256": sha, "meta": json.loads(meta), "pairs": pairs}
+            for run_id, source_format, source_path, sha, meta, pairs in run_rows
+        ],
+        "prefstore_version": __version__,
+        "schema_version": schema_version,
+    }
+
+
+def _write_single(cur: duckdb.DuckDBPyConnection, target: Target, config: PairConfig,
+                  manifest: dict[str, Any], counts: dict[str, tuple[int, int]]) -> None:
+    with atomic_path(target.out) as tmp:
+        _write_split(cur, target, config, manifest, "train", tmp)
+        pairs, examples = _totals(counts)
+        manifest["splits"] = {"all": _file_entry(target.out.name, tmp, pairs, examples)}
+    with atomic_path(target.manifest_path()) as tmp:
+        tmp.write_text(_manifest_text(manifest), encoding="utf-8")
+
+
+def _write_directory(cur: duckdb.DuckDBPyConnection, target: Target, config: PairConfig,
+                     manifest: dict[str, Any], counts: dict[str, tuple[int, int]]) -> None:
+    work = _new_folder(target.out, ".partial")
+    try:
+        splits = {}
+        for split, relative in target.files().items():
+            path = work / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write_split(cur, target, config, manifest, "train" if split == "all" else split, path)
+            pairs, examples = _totals(counts) if split == "all" else counts.get(split, (0, 0))
+            splits[split] = _file_entry(relative, path, pairs, examples)
+        manifest["splits"] = splits
+        (work / MANIFEST).write_text(_manifest_text(manifest), encoding="utf-8")
+        _swap_in(work, target.out)
+    finally:
+        if work.exists():
+            shutil.rmtree(work)
+
+
+def _totals(counts: dict[str, tuple[int, int]]) -> tuple[int, int]:
+    return sum(p for p, _ in counts.values()), sum(e for _, e in counts.values())
+
+
+def _write_split(cur: duckdb.DuckDBPyConnection, target: Target, config: PairConfig,
+                 manifest: dict[str, Any], split: str, path: Path) -> None:
+    """Stream one split to `path` (which must not exist yet)."""
+    if target.format == "trajectories":
+        run_id = ",".join(run["run_id"] for run in manifest["runs"])
+        _write_trajectories(cur, path, config, run_id)
+        return
+    query = f"export_format_{target.format}"
+    params = queries.bind(query, {"split": split, "prompt_style": target.prompt_style})
+    copy_format = "parquet" if target.format == "parquet" else "json"
+    cur.execute(f"COPY ({queries.text(query)}) TO $path (FORMAT {copy_format})",
+                {**params, "path": str(path)}).fetchall()
+    if not path.exists():
+        path.write_bytes(b"")
+
+
+def _write_trajectories(cur: duckdb.DuckDBPyConnection, path: Path, config: PairConfig, run_id: str,
+                        batch: int = 10_000) -> None:
+    """NAT's TrajectoryCollection JSON, streamed: one inner list per example, in output order.
+
+    The bytes equal `TrajectoryCollection(...).model_dump_json()` plus a
+    newline (run_id: the selected runs joined by commas, as
+    `store.trajectories` names it); rows come from DuckDB in batches, so
+    memory stays flat however many pairs there are.
+    """
+    result = queries.run(cur, "export_format_trajectories")
+    with path.open("w", encoding="utf-8", newline="\n") as handle:
+        handle.write('{"trajectories":[')
+        current: str | None = None
+        while rows := result.fetchmany(batch):
+            for row in rows:
+                pair = to_pair(row)
+                if current is None:
+                    handle.write("[")
+                elif pair.example_id != current:
+                    handle.write("],[")
+                else:
+                    handle.write(",")
+                current = pair.example_id
+                handle.write(to_trajectory(pair, config).model_dump_json())
+        handle.write("]" if current is not None else "")
+        handle.write('],"run_id":')
+        handle.write(_STR.dump_json(run_id).decode())
+        handle.write("}\n")
+
+
+_STR = TypeAdapter(str)
+
+
+def _file_entry(relative: str, path: Path, pairs: int, examples: int) -> dict[str, Any]:
+    return {"file": relative, "pairs": pairs, "examples": examples, "sha256": _sha256(path)}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _manifest_text(manifest: dict[str, Any]) -> str:
+    return json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+
+
+def _new_folder(beside: Path, suffix: str) -> Path:
+    """A new, uniquely named hidden folder next to `beside`, with the umask's usual permissions."""
+    while True:
+        path = beside.with_name(f".{beside.name}.{secrets.token_hex(6)}{suffix}")
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+
+
+def _swap_in(work: Path, out: Path) -> None:
+    """Put the finished folder `work` at `out`, replacing an earlier export there."""
+    if not out.exists() or not any(out.iterdir()):
+        os.replace(work, out)
+        return
+    old = out.with_name(f".{out.name}.{secrets.token_hex(6)}.old")
+    os.rename(out, old)
+    try:
+        os.rename(work, out)
+    except BaseException:
+        os.rename(old, out)
+        raise
+    shutil.rmtree(old)

@@ -12,10 +12,12 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import duckdb
+from pydantic import BaseModel
 
 from . import queries
 from ._version import __version__
@@ -66,17 +68,54 @@ def ingest_nat_eval(
     """Store every TTC_END step of one NAT `workflow_output.json` as one run."""
     file = Path(path)
     check_nat_file(file)
-    sha = file_sha256(file)
-    run_id = run_id or default_run_id(sha)
-    object_bytes = max(_MIN_OBJECT_BYTES, file.stat().st_size + 1)
 
-    def stage(cur: duckdb.DuckDBPyConnection) -> None:
+    def stage(cur: duckdb.DuckDBPyConnection) -> bool:
+        """The typed one-pass read when it can stand (True: `checked` is ready), else the robust read."""
+        if _stage_typed(cur, file):
+            return True
         try:
-            queries.run(cur, "stage_nat_eval", {"path": str(file), "max_object_bytes": object_bytes})
+            _read_json(cur, "stage_nat_eval", file)
         except duckdb.Error as exc:
             raise BadInput(f"{file}: not a readable NAT evaluation file: {_first_line(exc)}") from None
+        return False
 
-    return _ingest(store, stage, run_id, sha, "nat_eval", str(file), meta, replace)
+    # DuckDB reads a JSON array on one thread: the digest is computed on the other core meanwhile.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefstore-sha256") as pool:
+        return _ingest(store, stage, run_id, pool.submit(file_sha256, file), "nat_eval", str(file),
+                       meta, replace)
+
+
+def _stage_typed(cur: duckdb.DuckDBPyConnection, file: Path) -> bool:
+    """Stage and check `file` with the steps typed as structs; False if the robust path must redo it.
+
+    Parsing each step once into typed columns is several times cheaper than
+    keeping every step as JSON text and extracting from it again. The typed
+    read fails on shapes a struct cannot hold (a step that is not an object,
+    duplicate keys), and it cannot keep a rejected step's raw JSON: both cases
+    go to the robust path, so rejects and their reasons never depend on it.
+    """
+    try:
+        _read_json(cur, "stage_nat_eval_typed", file)
+    except duckdb.Error:
+        return False
+    queries.run(cur, "ingest_validate")
+    return not queries.run(cur, "ingest_typed_fallback").fetchone()[0]
+
+
+def _read_json(cur: duckdb.DuckDBPyConnection, query: str, file: Path) -> None:
+    """Run a read_json staging query with DuckDB's 16 MB object buffer, growing it only if an item needs it.
+
+    DuckDB allocates that buffer per reader thread: sized to the whole file (as
+    would always fit), peak memory grows with the file (1.8 GB RSS for 1.4 GB).
+    """
+    params = {"path": str(file), "max_object_bytes": _MIN_OBJECT_BYTES}
+    try:
+        queries.run(cur, query, params)
+    except duckdb.InvalidInputException as exc:
+        if "maximum_object_size" not in str(exc) or file.stat().st_size < _MIN_OBJECT_BYTES:
+            raise
+        params["max_object_bytes"] = file.stat().st_size + 1
+        queries.run(cur, query, params)
 
 
 def ingest_nat_items(
@@ -88,53 +127,167 @@ def ingest_nat_items(
 ) -> IngestReport:
     """Store NAT items held in memory (EvalInputItem-like objects or dicts) as one run.
 
-    Each item needs `id` and `intermediate_steps`; steps may be pydantic models
-    (NAT's IntermediateStep) or plain dicts. The TTC_END steps are handed to
-    DuckDB in bulk as parallel lists; no file is written.
+    Items are NAT `EvalInputItem`s (steps in `trajectory`) or dicts shaped like
+    the items of workflow_output.json (steps in `intermediate_steps`); steps
+    may be pydantic models (NAT's IntermediateStep) or plain dicts. Only the
+    rows the file path would stage (item markers, TTC_END steps, steps with no
+    readable event type) are serialized, each step once, with the JSON shape
+    NAT writes; they reach DuckDB in bulk as parallel lists, no file written.
+    When every staged step is a NAT model, DuckDB parses each step once
+    (`stage_nat_items_typed.sql`); a run with rejects is staged again by the
+    robust path, which keeps the rejected steps' JSON. The run's digest covers
+    exactly the staged rows, so the same candidates under the same run_id are
+    recognized as already ingested.
     """
     columns: dict[str, list] = {"item_pos": [], "step_pos": [], "raw_id": [], "has_steps": [], "step": []}
-    digest = hashlib.sha256()
+    typed = True
     for item_pos, item in enumerate(items, start=1):
         raw_id, steps = _item_parts(item)
         _add_row(columns, item_pos, 0, raw_id, steps is not None, None)
-        digest.update(raw_id.encode())
-        for step_pos, step in enumerate(steps or [], start=1):
-            text = _step_json(step)
-            digest.update(text.encode())
+        for step_pos, step in enumerate(steps or (), start=1):
             if _is_candidate_row(step):
-                _add_row(columns, item_pos, step_pos, raw_id, True, text)
+                typed = typed and _is_typed_step(step)
+                _add_row(columns, item_pos, step_pos, raw_id, True, _step_json(step))
+
+    def stage(cur: duckdb.DuckDBPyConnection) -> bool:
+        """The one-parse typed staging when it can stand (True: `checked` is ready), else the robust one."""
+        if typed:
+            queries.run(cur, "stage_nat_items_typed", columns)
+            queries.run(cur, "ingest_validate")
+            if not queries.run(cur, "ingest_typed_fallback").fetchone()[0]:
+                return True
+        queries.run(cur, "stage_nat_items", columns)
+        return False
+
+    return _ingest(store, stage, run_id, _rows_digest(columns), "nat_items", None, meta, replace)
+
+
+def _rows_digest(columns: dict[str, list]) -> str:
+    """sha256 of the staged rows, column by column, values separated by a control character
+    (JSON text never holds one unescaped), so no two inputs collide by concatenation."""
+    digest = hashlib.sha256()
+    for name, values in columns.items():
+        digest.update(f"\x1e{name}\x1e{len(values)}\x1e".encode())
+        digest.update("\x1f".join("\x00" if v is None else str(v) for v in values).encode())
+    return digest.hexdigest()
+
+
+# -- candidates files (any source, not only NAT) ------------------------------------------
+CANDIDATE_FILE_KINDS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
+CANDIDATE_REQUIRED = ("example_id", "turn_id", "prompt", "response", "score")
+
+
+def check_candidates_file(path: Path) -> str:
+    """The file's kind ('jsonl' or 'parquet', by extension); refuse what cannot be a candidates file."""
+    if not path.exists():
+        raise BadInput(f"{path}: no such file")
+    if path.is_dir():
+        raise BadInput(f"{path}: is a directory, expected a candidates .jsonl or .parquet file")
+    kind = CANDIDATE_FILE_KINDS.get(path.suffix.lower())
+    if kind is None:
+        raise BadInput(f"{path}: unknown candidates file type {path.suffix or '(no extension)'!r}; "
+                       f"expected .jsonl (one JSON object per line) or .parquet")
+    if kind == "jsonl":
+        with path.open("rb") as handle:
+            if not handle.read(64 << 10).lstrip(b"\xef\xbb\xbf").strip():
+                raise BadInput(f"{path}: file is empty, expected one JSON object per line (a candidate each)")
+    return kind
+
+
+def ingest_candidates(
+    store: Store,
+    path: str | os.PathLike,
+    run_id: str | None = None,
+    meta: Mapping[str, Any] | None = None,
+    replace: bool = False,
+) -> IngestReport:
+    """Store a candidates file from any source (JSONL or Parquet, one candidate per row) as one run.
+
+    Each row becomes a synthetic NAT TTC_END step (`sql/stage_candidates.sql`),
+    so validation, rejects, run identity and atomicity are NAT ingest's own.
+    """
+    file = Path(path)
+    kind = check_candidates_file(file)
+    sha = file_sha256(file)
+    run_id = run_id or default_run_id(sha)
+    object_bytes = max(_MIN_OBJECT_BYTES, file.stat().st_size + 1)
 
     def stage(cur: duckdb.DuckDBPyConnection) -> None:
-        queries.run(cur, "stage_nat_items", columns)
+        try:
+            if kind == "parquet":
+                _check_parquet_columns(cur, file)
+            queries.run(cur, f"stage_candidates_{kind}", {"path": str(file), "max_object_bytes": object_bytes})
+        except duckdb.Error as exc:
+            raise BadInput(f"{file}: not a readable candidates {kind} file: {_first_line(exc)}") from None
+        queries.run(cur, "stage_candidates", {"default_step_name": DEFAULT_STEP_NAME})
 
-    return _ingest(store, stage, run_id, digest.hexdigest(), "nat_items", None, meta, replace)
+    return _ingest(store, stage, run_id, sha, "candidates", str(file), meta, replace)
+
+
+def _check_parquet_columns(cur: duckdb.DuckDBPyConnection, file: Path) -> None:
+    """A Parquet file lacking a required column is refused whole (every row would be rejected)."""
+    result = queries.run(cur, "candidates_parquet_columns", {"path": str(file)})
+    columns = {d[0] for d in result.description}
+    result.fetchall()
+    missing = [c for c in CANDIDATE_REQUIRED if c not in columns]
+    if missing:
+        raise BadInput(f"{file}: missing column(s) {', '.join(missing)}; a candidates file needs "
+                       f"{', '.join(CANDIDATE_REQUIRED)}")
 
 
 def _ingest(store, stage, run_id, sha, source_format, source_path, meta, replace) -> IngestReport:
+    """Stage, check and store one run. `sha` may be a Future (a file's digest still being
+    computed); `run_id` None means the digest's default. Unless this run may already be
+    in the store, staging then starts at once instead of waiting for the digest."""
     source = source_path or "(in-process items)"
     meta_json = json.dumps(dict(meta or {}), sort_keys=True, ensure_ascii=False, default=str)
-    with store.transaction() as cur:
-        existing = cur.execute("SELECT source_sha256 FROM runs WHERE run_id = $r", {"r": run_id}).fetchone()
-        if existing and existing[0] == sha and not replace:
+    with store.cursor() as cur:
+        # Staging fills temp tables private to this cursor, before the write
+        # transaction: a failed typed read (see _stage_typed) would abort it.
+        early = isinstance(sha, Future) and not queries.run(
+            cur, "runs_maybe_same", {"run_id": run_id, "source_path": source_path}).fetchone()[0]
+        staged = stage(cur) if early else None
+        if isinstance(sha, Future):
+            sha = sha.result()
+        run_id = run_id or default_run_id(sha)
+        if _existing(cur, run_id, sha, replace) == "same":
             return IngestReport(run_id=run_id, source=source, status="already ingested")
-        if existing and not replace:
-            raise RunExists(
-                f"run {run_id!r} already holds a different source; pass --replace to overwrite it "
-                f"or choose another --run-id")
-        stage(cur)
-        queries.run(cur, "stage_fields")
-        queries.run(cur, "ingest_validate")
-        report = _report(cur, run_id, source, "replaced" if existing else "ingested")
-        if existing:
-            queries.run(cur, "run_delete", {"run_id": run_id})
-        queries.run(cur, "ingest_insert", {"run_id": run_id})
-        queries.run(cur, "ingest_rejects", {"run_id": run_id})
-        queries.run(cur, "run_insert", {
-            "run_id": run_id, "source_format": source_format, "source_path": source_path,
-            "source_sha256": sha, "meta": meta_json, "n_items": report.items, "n_steps": report.steps,
-            "n_candidates": report.candidates, "n_rejects": report.rejects, "version": __version__,
-        })
-        queries.run(cur, "ingest_cleanup")
+        if not (staged if early else stage(cur)):
+            queries.run(cur, "stage_fields")
+            queries.run(cur, "ingest_validate")
+        with store.transaction(cur) as cur:
+            existing = _existing(cur, run_id, sha, replace)  # again: another process may have won
+            if existing == "same":
+                return IngestReport(run_id=run_id, source=source, status="already ingested")
+            report = _write_run(cur, run_id, sha, source_format, source_path, source, meta_json, existing)
+    return report
+
+
+def _existing(cur: duckdb.DuckDBPyConnection, run_id: str, sha: str, replace: bool) -> str | None:
+    """'same' if the run holds this source (and no replace), 'other' if it holds another; else None."""
+    existing = cur.execute("SELECT source_sha256 FROM runs WHERE run_id = $r", {"r": run_id}).fetchone()
+    if existing and existing[0] == sha and not replace:
+        return "same"
+    if existing and not replace:
+        raise RunExists(
+            f"run {run_id!r} already holds a different source; pass --replace to overwrite it "
+            f"or choose another --run-id")
+    return "other" if existing else None
+
+
+def _write_run(cur, run_id, sha, source_format, source_path, source, meta_json, existing) -> IngestReport:
+    """Move the checked rows into the store, inside the caller's transaction."""
+    report = _report(cur, run_id, source, "replaced" if existing else "ingested")
+    if existing:
+        queries.run(cur, "run_delete", {"run_id": run_id})
+    queries.run(cur, "ingest_insert", {"run_id": run_id})
+    queries.run(cur, "ingest_rejects", {"run_id": run_id})
+    queries.run(cur, "run_insert", {
+        "run_id": run_id, "source_format": source_format, "source_path": source_path,
+        "source_sha256": sha, "meta": meta_json, "n_items": report.items, "n_steps": report.steps,
+        "n_candidates": report.candidates, "n_rejects": report.rejects, "version": __version__,
+    })
+    queries.run(cur, "ingest_cleanup")
     return report
 
 
@@ -163,12 +316,18 @@ def _first_line(exc: Exception) -> str:
 
 # -- NAT objects ---------------------------------------------------------------------
 def _get(obj: Any, name: str) -> Any:
-    return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
+    if isinstance(obj, dict) or isinstance(obj, Mapping):  # dict first: the ABC check is slow
+        return obj.get(name)
+    return getattr(obj, name, None)
 
 
 def _item_parts(item: Any) -> tuple[str, list | None]:
+    """(JSON text of the id, steps). NAT's EvalInputItem keeps its steps in `trajectory`;
+    workflow_output.json items (and dicts shaped like them) in `intermediate_steps`."""
     raw_id = _get(item, "id")
     steps = _get(item, "intermediate_steps")
+    if steps is None and not isinstance(item, Mapping):
+        steps = getattr(item, "trajectory", None)
     return json.dumps(raw_id, default=str), (list(steps) if steps is not None else None)
 
 
@@ -179,11 +338,25 @@ def _step_json(step: Any) -> str:
 
 
 def _is_candidate_row(step: Any) -> bool:
-    """TTC_END steps, and steps whose event type cannot be read (rejected later, not lost)."""
-    payload = _get(step, "payload")
-    event = _get(payload, "event_type") if payload is not None else None
-    event = getattr(event, "value", event)
-    return event is None or event == "TTC_END"
+    """TTC_END steps, and steps whose event type cannot be read (rejected later, not lost).
+
+    Decided before serializing, so the other steps (TTC_START, LLM_END, ...) cost nothing.
+    """
+    try:
+        event = step.payload.event_type  # NAT's IntermediateStep: plain attribute reads
+    except AttributeError:  # a dict, or a step without payload
+        payload = _get(step, "payload")
+        event = _get(payload, "event_type") if payload is not None else None
+    if event is None or isinstance(event, str):  # NAT's IntermediateStepType is a StrEnum
+        return event is None or event == "TTC_END"
+    return getattr(event, "value", None) == "TTC_END"
+
+
+def _is_typed_step(step: Any) -> bool:
+    """A pydantic step whose payload and payload.data are objects: stage_nat_items_typed.sql's premise."""
+    payload = getattr(step, "payload", None)
+    return (isinstance(step, BaseModel) and isinstance(payload, BaseModel)
+            and isinstance(getattr(payload, "data", None), (BaseModel, dict)))
 
 
 def _add_row(columns: dict[str, list], item_pos: int, step_pos: int, raw_id: str,

@@ -7,7 +7,7 @@ to the same JSON as NAT's models of the same names
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,6 +31,10 @@ class PairConfig(BaseModel):
     max_pairs_per_turn: int | None = Field(None, ge=1)
     reward_from_score_diff: bool = True
     require_multiple_candidates: bool = True
+    # prefstore's own option: 'turn' pairs the candidates of one turn (NAT);
+    # 'prompt' pools, across runs and turns, the candidates of one example
+    # whose prompts are identical (sql/pairs_prompt_*.sql).
+    pair_scope: Literal["turn", "prompt"] = "turn"
 
     @property
     def mode(self) -> str:
@@ -82,6 +86,28 @@ class Pair(BaseModel):
     chosen_metadata: Any = None
     rejected_metadata: Any = None
     num_candidates: int
+
+
+class ExportOptions(BaseModel):
+    """Dataset operations and file format of one export (`store.export`, `prefstore export`).
+
+    `None` means "decided by the output path": `format` from OUT's extension
+    (.jsonl nemo, .parquet parquet, .json trajectories; a directory nemo),
+    `prompt_style` from the format, `validation_fraction` 0.2 for a directory
+    of split files and 0 for a single file.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    format: Literal["nemo", "trl", "openai", "parquet", "trajectories"] | None = None
+    prompt_style: Literal["last-message", "messages", "conversational", "standard"] | None = None
+    validation_fraction: float | None = Field(None, ge=0.0, lt=1.0, allow_inf_nan=False)
+    split_seed: int = 0
+    dedup: bool = True
+    max_pairs: int | None = Field(None, ge=1)
+    seed: int = 0
+    order: Literal["file", "easy-first", "hard-first"] = "file"
+    example_fraction: float = Field(1.0, gt=0.0, le=1.0, allow_inf_nan=False)
 
 
 class IngestReport(BaseModel):

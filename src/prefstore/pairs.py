@@ -26,7 +26,9 @@ PAIR_COLUMNS = (
 
 
 def query_name(config: PairConfig) -> str:
-    return "pairs_exhaustive" if config.exhaustive_pairs else "pairs_best_vs_worst"
+    """The pair query for these options: by pair mode, and by pair scope (turn or prompt)."""
+    mode = "exhaustive" if config.exhaustive_pairs else "best_vs_worst"
+    return f"pairs_prompt_{mode}" if config.pair_scope == "prompt" else f"pairs_{mode}"
 
 
 def pair_params(config: PairConfig, runs: Sequence[str] | None) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from . import queries
 from ._version import __version__
 from .errors import (
     MigrationEdited,
+    MigrationFailed,
     NoStore,
     NotAPreferenceStore,
     SchemaOutdated,
@@ -79,6 +80,21 @@ def _connect(path: str, read_only: bool, wait: float, config: dict) -> duckdb.Du
             raise _open_error(path, exc) from None
 
 
+def _check_duckdb_header(file: Path) -> None:
+    """Refuse an existing non-empty file without DuckDB's magic bytes before DuckDB sees it.
+
+    DuckDB would otherwise pick a reader by extension or content (a .json or
+    SQLite file opens as something else, SQLite even downloads an extension).
+    """
+    if not file.is_file() or file.stat().st_size == 0:
+        return
+    with file.open("rb") as handle:
+        header = handle.read(12)
+    if header[8:12] != b"DUCK":
+        raise NotAPreferenceStore(
+            f"{file} is not a prefstore database (not a DuckDB file); it was left untouched")
+
+
 def _open_error(path: str, exc: Exception) -> Exception:
     message = str(exc)
     if "not a valid DuckDB database file" in message or "Invalid Input Error" in message \
@@ -111,6 +127,7 @@ class Store:
                 raise NoStore(f"no store at {self.path}; ingest a run first (prefstore --db {self.path} ingest FILE)")
             if not file.exists() and not file.parent.exists():
                 raise NoStore(f"cannot create {self.path}: folder {file.parent} does not exist")
+            _check_duckdb_header(file)
         config: dict = {}
         if not allow_files:
             config["enable_external_access"] = False
@@ -146,9 +163,11 @@ class Store:
             cur.close()
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """One write transaction on its own cursor; any error rolls everything back."""
-        with self._write_lock, self.cursor() as cur:
+    def transaction(self, cur: duckdb.DuckDBPyConnection | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One write transaction on its own cursor (or on `cur`, to use the temp tables
+        staged on it); any error rolls everything back."""
+        own = self.cursor() if cur is None else contextlib.nullcontext(cur)
+        with self._write_lock, own as cur:
             cur.begin()
             try:
                 yield cur
@@ -210,6 +229,12 @@ class Store:
                     cur.execute(
                         "INSERT INTO schema_migrations VALUES ($v, $n, $d, now())",
                         {"v": version, "n": name, "d": _digest(path)})
+                except duckdb.Error as exc:
+                    cur.rollback()
+                    raise MigrationFailed(
+                        f"migration {name} failed on {self.path} and was rolled back; the store "
+                        f"stays at schema version {_applied_version(cur)}: "
+                        f"{str(exc).strip().splitlines()[0]}") from None
                 except BaseException:
                     cur.rollback()
                     raise
@@ -251,6 +276,11 @@ class PreferenceStore(Store):
         from .ingest import ingest_nat_items
         return ingest_nat_items(self, items, run_id=run_id, meta=meta, replace=replace)
 
+    def ingest_candidates(self, path, run_id=None, meta=None, replace=False):
+        """Ingest a candidates file (JSONL or Parquet, one candidate per row) as one run."""
+        from .ingest import ingest_candidates
+        return ingest_candidates(self, path, run_id=run_id, meta=meta, replace=replace)
+
     # -- pairs and trajectories ----------------------------------------------------------
     def iter_pairs(self, config=None, runs=None):
         """Pairs in output order, streamed from DuckDB (flat memory)."""
@@ -279,6 +309,27 @@ class PreferenceStore(Store):
         from .models import PairConfig
         with self.cursor() as cur:
             return export_jsonl(cur, out, config or PairConfig(), runs)
+
+    def export(self, out, config=None, options=None, runs=None) -> dict:
+        """Write a training export (nemo, trl, openai, parquet or trajectories) and its manifest.
+
+        `options` (an ExportOptions) selects the format and the dataset
+        operations: split by example, dedup, sampling, curriculum order. OUT
+        ending in .jsonl/.parquet/.json is one unsplit file; any other OUT is a
+        directory of split files. Returns the manifest. See `export.export`.
+        """
+        from .export import export
+        from .models import ExportOptions, PairConfig
+        version = self.schema_version()
+        with self.cursor() as cur:
+            return export(cur, out, config or PairConfig(), options or ExportOptions(), runs, version)
+
+    def export_candidates(self, out, partition_by=None, runs=None) -> int:
+        """Write the candidates as Parquet for other engines (one file, or a folder
+        partitioned by run_id); returns the row count. See `interchange.export_candidates`."""
+        from .interchange import export_candidates
+        with self.cursor() as cur:
+            return export_candidates(cur, out, partition_by=partition_by, runs=runs)
 
     # -- inspection -------------------------------------------------------------------------
     def runs(self) -> list[dict]:

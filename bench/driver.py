@@ -1,0 +1,81 @@
+"""Library calls the benchmarks time in a fresh process: python bench/driver.py OP ARGS.
+
+Each op prints one JSON line with `seconds`: the time of the library call
+itself (store open to close), without interpreter start-up, which the
+caller's wall clock includes.
+
+  ingest DB FILE [RUN_ID]   store.ingest_nat_eval (+ close: checkpoint)
+  pairs DB [RUN_ID]         the pair query run to completion in DuckDB, rows in output order
+  trajectories DB           store.trajectories(): NAT's TrajectoryCollection in memory
+  parquet DB OUT            DuckDB COPY of the pair rows to Parquet (library, no CLI)
+
+Memory limit: $PREFSTORE_MEMORY_LIMIT, else the CLI's default.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+try:
+    import prefstore  # noqa: F401
+except ImportError:  # not installed: use the checkout's src/
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+
+from prefstore import PreferenceStore, queries  # noqa: E402
+from prefstore.cli import DEFAULT_MEMORY_LIMIT  # noqa: E402
+from prefstore.models import PairConfig  # noqa: E402
+from prefstore.pairs import pair_params, query_name  # noqa: E402
+
+
+def _open(db: str, read_only: bool) -> PreferenceStore:
+    return PreferenceStore(db, read_only=read_only,
+                           memory_limit=os.environ.get("PREFSTORE_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT)
+
+
+def ingest(db: str, file: str, run_id: str | None = None) -> dict:
+    start = time.perf_counter()
+    with _open(db, False) as store:
+        report = store.ingest_nat_eval(file, run_id=run_id)
+    return {"seconds": time.perf_counter() - start, "candidates": report.candidates, "status": report.status}
+
+
+def pairs(db: str, run_id: str | None = None) -> dict:
+    """Every pair row computed and kept in order (a temp table), as an export does before writing."""
+    start = time.perf_counter()
+    config = PairConfig()
+    with _open(db, True) as store, store.cursor() as cur:
+        name = query_name(config)
+        params = queries.bind(name, pair_params(config, [run_id] if run_id else None))
+        cur.execute(f"CREATE TEMP TABLE bench_pairs AS {queries.text(name)}", params)
+        (n,) = cur.execute("SELECT count(*) FROM bench_pairs").fetchone()
+    return {"seconds": time.perf_counter() - start, "pairs": n}
+
+
+def trajectories(db: str) -> dict:
+    start = time.perf_counter()
+    with _open(db, True) as store:
+        collection = store.trajectories()
+    n = sum(len(group) for group in collection.trajectories)
+    return {"seconds": time.perf_counter() - start, "trajectories": n}
+
+
+def parquet(db: str, out: str) -> dict:
+    start = time.perf_counter()
+    config = PairConfig()
+    with _open(db, True) as store, store.cursor() as cur:
+        name = query_name(config)
+        params = queries.bind(name, pair_params(config, None))
+        cur.sql(queries.text(name), params=params).write_parquet(out)
+    return {"seconds": time.perf_counter() - start}
+
+
+OPS = {"ingest": ingest, "pairs": pairs, "trajectories": trajectories, "parquet": parquet}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 3 or sys.argv[1] not in OPS:
+        sys.exit(__doc__)
+    print(json.dumps(OPS[sys.argv[1]](*sys.argv[2:])))

@@ -1,0 +1,180 @@
+"""Run every benchmark and write bench/RESULTS.md (`make bench`).
+
+    python bench/run_all.py [--scales S,M,L,many] [--reps 3] [--only ingest,pairs,incremental,storage]
+                            [--data /tmp/bench-data] [--out bench/RESULTS.md] [--keep-data]
+
+Inputs are generated into --data (bench/gen_nat.py; reused if present) and,
+unless --keep-data, the multi-GB ones (M, L) are deleted at the end. Every
+figure in the output comes from this run; the commands are listed with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_incremental  # noqa: E402
+import bench_ingest  # noqa: E402
+import bench_pairs_export  # noqa: E402
+import bench_storage  # noqa: E402
+import measure  # noqa: E402
+
+ALL = ("ingest", "pairs", "incremental", "storage")
+STORAGE_SCALES = ("S", "M")
+TARGET_INGEST_MB_S = 150
+TARGET_RSS_MB = 2048
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", default="S,M,L,many", help="comma-separated presets (default S,M,L,many)")
+    parser.add_argument("--reps", type=int, default=3, help="runs per measurement; medians are reported")
+    parser.add_argument("--only", default=",".join(ALL), help=f"benchmarks to run (default {','.join(ALL)})")
+    parser.add_argument("--incremental-runs", type=int, default=50)
+    parser.add_argument("--data", type=Path, default=measure.DEFAULT_DATA, help="where inputs and stores go")
+    parser.add_argument("--out", type=Path, default=measure.BENCH / "RESULTS.md")
+    parser.add_argument("--keep-data", action="store_true", help="keep the generated M and L inputs")
+    args = parser.parse_args(argv)
+    scales = [s for s in args.scales.split(",") if s]
+    only = set(args.only.split(","))
+    unknown = only - set(ALL)
+    if unknown:
+        parser.error(f"--only: unknown {', '.join(sorted(unknown))}; choose from {', '.join(ALL)}")
+
+    started = time.time()
+    info = measure.machine()
+    sections: list[str] = []
+    commands: list[str] = []
+    verdicts: list[str] = []
+    try:
+        if "ingest" in only:
+            _log("ingest", scales)
+            rows = bench_ingest.run(scales, args.reps, args.data)
+            sections += ["## Ingest", "", *bench_ingest.table(rows), ""]
+            commands += bench_ingest.commands(rows)
+            verdicts += _ingest_verdicts(rows)
+        if "pairs" in only:
+            _log("pairs and export", scales)
+            rows = bench_pairs_export.run(scales, args.reps, args.data)
+            sections += ["## Pairs, trajectories and export", "", *bench_pairs_export.table(rows), "",
+                         "## End to end: NAT file to training JSONL, against the in-memory baseline", "",
+                         *bench_pairs_export.e2e_table(rows), ""]
+            commands += bench_pairs_export.commands(rows)
+            verdicts += _pairs_verdicts(rows)
+        if "incremental" in only:
+            _log("incremental", [f"{args.incremental_runs} x S"])
+            result = bench_incremental.run(args.incremental_runs, args.reps, args.data)
+            sections += ["## Incremental ingest", "", *bench_incremental.table(result), ""]
+            commands += bench_incremental.commands(result)
+            ratio = result["into_full"].seconds / result["into_empty"].seconds
+            verdicts.append(_verdict(ratio <= 1.25, f"incremental: one S run into {args.incremental_runs} runs costs "
+                                                    f"{ratio:.2f}x an empty store (target <= 1.25)"))
+        storage_scales = [s for s in scales if s in STORAGE_SCALES]
+        if "storage" in only and storage_scales:
+            _log("storage", storage_scales)
+            rows = bench_storage.run(storage_scales, args.reps, args.data)
+            sections += ["## Storage: prompts inline or normalized", "", *bench_storage.table(rows), ""]
+            commands += [f"python bench/bench_storage.py --scales {','.join(storage_scales)} --reps {args.reps}"]
+            for r in rows:
+                verdicts.append(_verdict(r["store_mb"] < r["input_mb"] / 4,
+                                         f"storage {r['scale']}: store {r['store_mb']:.1f} MB for "
+                                         f"{r['input_mb']:.0f} MB of input"))
+    finally:
+        if not args.keep_data:
+            for scale in ("M", "L"):
+                (args.data / f"{scale}.json").unlink(missing_ok=True)
+            for store in args.data.glob("incremental-*.duckdb"):
+                measure.remove_store(store)
+
+    elapsed = time.time() - started
+    text = _document(info, args, argv, elapsed, verdicts, sections, commands)
+    args.out.write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+def _ingest_verdicts(rows: list[dict]) -> list[str]:
+    out = []
+    for r in rows:
+        if r["scale"] in ("S", "M"):
+            out.append(_verdict(r["lib_mb_s"] >= TARGET_INGEST_MB_S,
+                                f"ingest {r['scale']}: {r['lib_mb_s']:.0f} MB/s for the ingest call, "
+                                f"{r['cli_mb_s']:.0f} MB/s for the whole CLI command (target >= {TARGET_INGEST_MB_S})"))
+        if r["scale"] in ("M", "L"):
+            peak = max(r["cli"].peak_rss_mb, r["lib"].peak_rss_mb)
+            out.append(_verdict(peak < TARGET_RSS_MB, f"ingest {r['scale']}: peak RSS {peak:.0f} MB (target < 2 GB)"))
+    return out
+
+
+def _pairs_verdicts(rows: list[dict]) -> list[str]:
+    out = []
+    for r in rows:
+        if "e2e" in r and r["scale"] == "S":
+            e = r["e2e"]
+            out.append(_verdict(e["speedup"] >= 25 and e["memory_ratio"] <= 1 / 3,
+                                f"end to end S: {e['speedup']:.1f}x faster than the baseline (target >= 25x), "
+                                f"{e['memory_ratio']:.2f} of its peak memory (target <= 0.33)"))
+        if r["scale"] == "L":
+            seconds = r["pairs"].seconds + r["jsonl"].seconds
+            peak = max(r["pairs"].peak_rss_mb, r["jsonl"].peak_rss_mb)
+            out.append(_verdict(r["jsonl"].seconds < 60 and peak < TARGET_RSS_MB,
+                                f"L: export of {r['pairs'].reported('pairs'):,.0f} pairs to JSONL "
+                                f"{r['jsonl'].seconds:.1f} s (pair query alone {r['pairs'].seconds:.1f} s, "
+                                f"both {seconds:.1f} s), peak RSS {peak:.0f} MB (target < 60 s, < 2 GB)"))
+    return out
+
+
+def _verdict(ok: bool, text: str) -> str:
+    return f"- {'PASS' if ok else 'MISS'}: {text}"
+
+
+def _log(what: str, scales: list[str]) -> None:
+    print(f"[bench] {what}: {', '.join(scales)} ({datetime.datetime.now():%H:%M:%S})", file=sys.stderr, flush=True)
+
+
+def _git_commit() -> str:
+    try:
+        return subprocess.run(["git", "-C", str(measure.REPO), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def _document(info, args, argv, elapsed, verdicts, sections, commands) -> str:
+    command = shlex.join(["python", "bench/run_all.py", *(argv if argv is not None else sys.argv[1:])])
+    head = [
+        "# prefstore benchmark results",
+        "",
+        "Written by `bench/run_all.py`; every figure below is what that run measured (medians of "
+        f"{args.reps} runs, each in a fresh process; peak RSS is the process's own maximum resident set, "
+        "as `/usr/bin/time -v` reports it). Re-run with `make bench`. See bench/README.md for what each "
+        "figure means.",
+        "",
+        f"- date: {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z} ({elapsed / 60:.0f} min)",
+        f"- command: `{command}`",
+        f"- code: git {_git_commit()} (plus any uncommitted changes in the work tree)",
+        f"- machine: {info['cpu']}, {info['memory']} RAM, {info['os']}",
+        f"- software: Python {info['python']}, DuckDB {info['duckdb']}",
+        f"- load average when it started: {info['load_at_start']} (other work on the machine makes times noisy)",
+        "- CLI memory limit: the default (`--memory-limit 1GB`)",
+        "",
+        "## Targets",
+        "",
+        *verdicts,
+        "",
+    ]
+    tail = ["## Commands", "", "Each was run as shown from the repository root, inputs in "
+            f"`{args.data}` (generated by `python bench/gen_nat.py --scale SCALE {args.data}/SCALE.json`).", "",
+            "```", *dict.fromkeys(commands), "```", ""]
+    return "\n".join(head + sections + tail)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+-- pairs_prompt_best_vs_worst: one pair per prompt group, the best against the
+-- worst candidate (pair_scope 'prompt', exhaustive_pairs: false), in output order.
+-- A prompt group is every candidate of one example whose prompt is identical
+-- (same md5 of its JSON text), pooled across runs and turns.
+-- Reads the table `candidates`. Portable SQL (md5, window functions):
+-- prefstore.sql_for() transpiles this text for other engines.
+-- Parameters: as pairs_exhaustive.sql ($ttc_step_name, $runs, $min_score_diff,
+-- $max_pairs_per_turn, $require_multiple_candidates, $reward_from_score_diff).
+-- Rows: the columns of pairs_exhaustive.sql, as in pairs_prompt_exhaustive.sql
+-- (run_id, turn_id, chosen_index: the chosen candidate's; turn_seq: the
+-- group's first arrival). Ties for best go to the earliest arrival, ties for
+-- worst to the latest. A group gives a pair only if best score > worst score
+-- and the difference >= $min_score_diff.
+WITH selected AS (
+    SELECT run_id, example_id, turn_id, candidate_index, prompt, response, score, metadata, seq,
+           md5(CAST(prompt AS VARCHAR)) AS prompt_digest
+    FROM candidates
+    WHERE step_name = $ttc_step_name
+      AND ($runs IS NULL OR array_contains(CAST($runs AS VARCHAR[]), run_id))
+),
+ranked AS (
+    SELECT
+        s.*,
+        row_number() OVER (PARTITION BY example_id, prompt_digest
+                           ORDER BY score DESC, seq ASC) AS best_rank,
+        row_number() OVER (PARTITION BY example_id, prompt_digest
+                           ORDER BY score ASC, seq DESC) AS worst_rank,
+        count(*) OVER (PARTITION BY example_id, prompt_digest) AS num_candidates,
+        min(seq) OVER (PARTITION BY example_id, prompt_digest) AS turn_seq,
+        min(seq) OVER (PARTITION BY example_id) AS example_seq
+    FROM selected AS s
+),
+pairs AS (
+    SELECT
+        c.run_id, c.example_id, c.turn_id, c.prompt,
+        c.response AS chosen_response, r.response AS rejected_response,
+        c.score AS chosen_score, r.score AS rejected_score, c.score - r.score AS score_diff,
+        c.candidate_index AS chosen_index, r.candidate_index AS rejected_index,
+        c.metadata AS chosen_metadata, r.metadata AS rejected_metadata,
+        c.num_candidates, c.example_seq, c.turn_seq
+    FROM ranked AS c
+    JOIN ranked AS r
+      ON c.example_id = r.example_id AND c.prompt_digest = r.prompt_digest
+    WHERE c.best_rank = 1 AND r.worst_rank = 1
+      AND c.score > r.score
+      AND c.score - r.score >= $min_score_diff
+)
+SELECT
+    run_id, example_id, turn_id, prompt, chosen_response, rejected_response,
+    chosen_score, rejected_score, score_diff,
+    CASE WHEN $reward_from_score_diff THEN score_diff ELSE chosen_score END AS reward,
+    chosen_index, rejected_index, chosen_metadata, rejected_metadata,
+    num_candidates, example_seq, turn_seq, 1 AS pair_rank
+FROM pairs
+WHERE ($max_pairs_per_turn IS NULL OR 1 <= $max_pairs_per_turn)
+  AND (NOT $require_multiple_candidates OR num_candidates >= 2)
+ORDER BY example_seq, turn_seq;

@@ -1,0 +1,77 @@
+"""Interchange: the candidates table as Parquet, for engines other than DuckDB.
+
+`prefstore export-candidates` writes `sql/export_candidates.sql` (every column
+the pair queries read, plus the positions that define output order) either
+to one file or to a hive-partitioned folder (`run_id=<id>/data_0.parquet`),
+the layout Spark, Trino and BigQuery external tables read, on local disk or
+object storage alike. Each file keeps its `run_id` column too: hive paths
+percent-encode the id, and Spark decodes `%C3%A9` byte by byte (`Ã©`), so
+readers should take run_id from the files (`prefstore.spark.read_candidates`).
+
+Both forms appear atomically: DuckDB writes into a hidden temporary name
+beside OUT, renamed into place only when complete.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+
+from . import queries
+from .errors import BadInput, BadOption
+from .export import atomic_path
+from .pairs import check_runs
+
+PARTITION_COLUMNS = ("run_id",)
+
+
+def export_candidates(cur: duckdb.DuckDBPyConnection, out: str | os.PathLike,
+                      partition_by: str | None = None, runs: Sequence[str] | None = None) -> int:
+    """Write the candidates of `runs` (None = every run) as Parquet; returns the row count.
+
+    Without `partition_by`, OUT is one file and must end in `.parquet`; with
+    `partition_by="run_id"`, OUT is a folder that must not exist yet or be empty.
+    """
+    out = Path(out)
+    params = {"runs": check_runs(cur, runs)}
+    query = queries.text("export_candidates")
+    if partition_by is None:
+        if out.suffix != ".parquet":
+            raise BadInput(f"{out}: expected a file name ending in .parquet "
+                           f"(or pass --partition-by run_id to write a folder)")
+        with atomic_path(out) as tmp:
+            (count,) = cur.execute(f"COPY ({query}) TO $path (FORMAT parquet)",
+                                   {**params, "path": str(tmp)}).fetchone()
+        return count
+    if partition_by not in PARTITION_COLUMNS:
+        raise BadOption(f"--partition-by: expected one of {', '.join(PARTITION_COLUMNS)}; got {partition_by!r}")
+    _check_folder(out)
+    work = out.with_name(f".{out.name}.{secrets.token_hex(6)}.partial")
+    work.mkdir()
+    try:
+        # WRITE_PARTITION_COLUMNS keeps run_id inside each file (see the module docstring).
+        (count,) = cur.execute(
+            f"COPY ({query}) TO $path (FORMAT parquet, PARTITION_BY ({partition_by}), "
+            f"WRITE_PARTITION_COLUMNS true)", {**params, "path": str(work)}).fetchone()
+        if out.exists():
+            out.rmdir()  # empty, checked above
+        os.rename(work, out)
+    finally:
+        if work.exists():
+            shutil.rmtree(work)
+    return count
+
+
+def _check_folder(out: Path) -> None:
+    """OUT must be a new or empty folder in an existing parent: never overwrite data."""
+    if out.exists() and not out.is_dir():
+        raise BadInput(f"{out}: is a file; --partition-by writes a folder")
+    if out.is_dir() and any(out.iterdir()):
+        raise BadInput(f"{out}: folder exists and is not empty; remove it or choose another path")
+    if not out.parent.exists():
+        raise BadInput(f"{out}: folder {out.parent} does not exist")

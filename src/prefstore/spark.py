@@ -1,0 +1,141 @@
+"""Spark: prefstore's pair query on Apache Spark (optional extra `prefstore[spark]`).
+
+Teams that pool candidates from thousands of runs run the same pair logic on
+a cluster: `prefstore export-candidates DIR --partition-by run_id` writes the
+candidates as Parquet, `pairs()` runs `sql_for(config, "spark")` (the DuckDB
+pair query transpiled by sqlglot) over them, and `export()` writes NeMo DPO
+JSONL part files plus a manifest. There is no second implementation of the
+pair logic here, only I/O.
+
+Needs a classic (JVM) SparkSession, pyspark >= 3.5 and Java 17.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from . import queries
+from ._version import __version__
+from .errors import BadInput, BadOption, UnknownRun
+from .models import PairConfig
+from .pairs import query_name
+from .portable import rename_table, sql_for
+
+if TYPE_CHECKING:  # pyspark is optional; nothing here imports it at module load
+    from pyspark.sql import DataFrame, SparkSession
+
+FORMATS = ("nemo",)
+MANIFEST = "_manifest.json"  # leading "_": Spark and Hadoop readers skip it, like _SUCCESS
+_NEMO_QUERY = "spark_export_nemo"
+
+
+def read_candidates(spark: SparkSession, path: str) -> DataFrame:
+    """The candidates written by `prefstore export-candidates` (a file or a partitioned folder).
+
+    Reads every Parquet file below `path` without partition discovery, so
+    run_id comes from the files: Spark would decode the folder names' percent
+    escapes byte by byte (non-ASCII run ids garbled) and guess types (run
+    `007` read as the number 7). A `runs` filter still skips other runs' files
+    through Parquet statistics.
+    """
+    return (spark.read.option("recursiveFileLookup", "true")
+            .option("pathGlobFilter", "*.parquet").parquet(path))
+
+
+def pairs(spark: SparkSession, candidates_df: DataFrame, config: PairConfig | None = None,
+          runs: Sequence[str] | None = None) -> DataFrame:
+    """The pair rows for `config` over `candidates_df`, in output order (the same rows,
+    columns and order as `store.pairs` / the DuckDB pair query)."""
+    config = config or PairConfig()
+    runs = _check_runs(candidates_df, runs)
+    view = f"prefstore_candidates_{uuid.uuid4().hex}"
+    candidates_df.createOrReplaceTempView(view)
+    try:
+        # classic pyspark analyzes eagerly: the result no longer needs the view
+        return spark.sql(sql_for(config, "spark", runs=runs, table=view))
+    finally:
+        spark.catalog.dropTempView(view)
+
+
+def export(spark: SparkSession, candidates_path: str, out_dir: str, config: PairConfig | None = None,
+           format: str = "nemo", runs: Sequence[str] | None = None) -> dict[str, Any]:
+    """Write the training file for `config` as JSON-lines part files in `out_dir`; returns the manifest.
+
+    `format` "nemo": NeMo Customizer DPO lines `{"prompt", "chosen_response",
+    "rejected_response"}`, the prompt rule of the DuckDB export (a message
+    list gives its last message's content). Part files hold consecutive
+    stretches of the output order; `_manifest.json` lists them in that order
+    with their line counts and sha256. `out_dir` must not exist yet.
+    """
+    config = config or PairConfig()
+    if format not in FORMATS:
+        raise BadOption(f"format: expected one of {', '.join(FORMATS)}; got {format!r}")
+    fs, out = _filesystem(spark, out_dir)
+    if fs.exists(out):
+        raise BadInput(f"{out_dir}: already exists; remove it or choose another folder")
+    pair_df = pairs(spark, read_candidates(spark, candidates_path), config, runs)
+    view = f"prefstore_pair_rows_{uuid.uuid4().hex}"
+    pair_df.createOrReplaceTempView(view)
+    try:
+        lines = spark.sql(rename_table(queries.text(_NEMO_QUERY), "pair_rows", view, dialect="spark"))
+    finally:
+        spark.catalog.dropTempView(view)
+    lines.write.option("ignoreNullFields", "false").json(out_dir)
+    files = _part_files(spark, out_dir)
+    manifest = {
+        "format": format,
+        "engine": f"spark {spark.version}",
+        "prefstore_version": __version__,
+        "query": f"sql/{query_name(config)}.sql",
+        "options": config.model_dump(),
+        "runs": list(dict.fromkeys(runs)) if runs is not None else None,
+        "candidates": candidates_path,
+        "rows": sum(f["rows"] for f in files),
+        "files": files,
+    }
+    _write_text(fs, spark, f"{out_dir.rstrip('/')}/{MANIFEST}", json.dumps(manifest, indent=2) + "\n")
+    return manifest
+
+
+def _check_runs(candidates_df: DataFrame, runs: Sequence[str] | None) -> list[str] | None:
+    """Refuse runs the candidates do not hold (a typo must not mean 0 pairs), like the store."""
+    if runs is None:
+        return None
+    runs = list(dict.fromkeys(runs))
+    found = {row[0] for row in candidates_df.where(candidates_df["run_id"].isin(runs))
+             .select("run_id").distinct().collect()}
+    unknown = [r for r in runs if r not in found]
+    if unknown:
+        raise UnknownRun(f"no run {', '.join(map(repr, unknown))} in the candidates")
+    return runs
+
+
+def _part_files(spark: SparkSession, out_dir: str) -> list[dict[str, Any]]:
+    """The written part files in output order (Spark numbers them by sorted range),
+    each with its line count and sha256."""
+    from pyspark.sql import functions as F
+    counts = dict(spark.read.text(out_dir).groupBy(F.col("_metadata.file_name"))
+                  .count().collect())
+    digests = {row[0].rsplit("/", 1)[-1]: row[1] for row in
+               spark.read.format("binaryFile").option("pathGlobFilter", "part-*")
+               .load(out_dir).select("path", F.sha2("content", 256)).collect()}
+    return [{"path": name, "rows": counts.get(name, 0), "sha256": digests[name]}
+            for name in sorted(digests)]
+
+
+def _filesystem(spark: SparkSession, path: str):
+    """Hadoop's FileSystem for `path` (local, HDFS, S3, ...) and the path as a Hadoop Path."""
+    jvm = spark.sparkContext._jvm
+    hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
+    return hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), hadoop_path
+
+
+def _write_text(fs, spark: SparkSession, path: str, text: str) -> None:
+    stream = fs.create(spark.sparkContext._jvm.org.apache.hadoop.fs.Path(path), True)
+    try:
+        stream.write(bytearray(text.encode("utf-8")))
+    finally:
+        stream.close()
