@@ -13,11 +13,14 @@ WITH typed AS (
         step_pos = 0 AS is_marker,
         CASE
             WHEN id_type = 'VARCHAR' THEN raw_id ->> '$'
-            WHEN id_type IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN CAST(raw_id AS VARCHAR)
+            -- numbers become their text; NaN and Infinity (Python's json writes them) are no id
+            WHEN id_type IN ('BIGINT', 'UBIGINT', 'DOUBLE')
+                 AND isfinite(TRY_CAST(raw_id ->> '$' AS DOUBLE)) THEN CAST(raw_id AS VARCHAR)
         END AS example_id,
         CASE
             WHEN json_type(turn_id) = 'VARCHAR' THEN turn_id ->> '$'
-            WHEN json_type(turn_id) IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN CAST(turn_id AS VARCHAR)
+            WHEN json_type(turn_id) IN ('BIGINT', 'UBIGINT', 'DOUBLE')
+                 AND isfinite(TRY_CAST(turn_id ->> '$' AS DOUBLE)) THEN CAST(turn_id AS VARCHAR)
         END AS turn_id_text,
         json_type(score) AS score_type,
         TRY_CAST(score ->> '$' AS DOUBLE) AS score_value,

@@ -7,10 +7,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from prefstore import PairConfig, PreferenceStore, sql_for
+from prefstore import PairConfig, PreferenceStore, queries, sql_for
 from prefstore.errors import BadInput, UnknownRun
 from prefstore.pairs import pair_params, query_name
-from prefstore import queries
 
 from .conftest import cli_env, run_cli, sample_file
 
@@ -137,6 +136,15 @@ def test_pair_query_over_the_parquet_equals_the_store(samples, tmp_path):
             expected = queries.run(cur, query_name(config), pair_params(config, None)).fetchall()
         assert expected
         assert con.execute(sql_for(config, "duckdb")).fetchall() == expected
+
+
+def test_a_run_exported_and_ingested_back_gives_the_same_pairs(samples, tmp_path):
+    """The file is also a `ingest --format candidates` input: prompts stay JSON, not quoted text."""
+    samples.export_candidates(tmp_path / "run1.parquet", runs=["run1"])
+    with PreferenceStore(tmp_path / "copy.duckdb") as copy:
+        copy.ingest_candidates(tmp_path / "run1.parquet", run_id="run1")
+        for config in (PairConfig(), PairConfig(exhaustive_pairs=False)):
+            assert copy.pairs(config) == samples.pairs(config, runs=["run1"])
 
 
 def test_cli_writes_partitioned_folder_and_reports_errors(db_path, tmp_path):

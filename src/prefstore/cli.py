@@ -214,19 +214,18 @@ def render_report(report) -> None:
 def pairs(config: PairConfig, runs: list[str] | None, limit: int, fmt: str) -> None:
     """Show preference pairs in output order (twin: store.pairs)."""
     with _open(read_only=True) as store:
-        for warning in store.pair_warnings(config):
+        warnings = store.pair_warnings(config)
+        for warning in warnings:
             err.print(f"Warning: {warning}")
-        shown = []
-        for pair in store.iter_pairs(config, runs):
-            if limit and len(shown) >= limit:
-                break
-            shown.append(pair)
-        total = store.count_pairs(config, runs)
+        shown = list(store.iter_pairs(config, runs, limit=limit or None))
+        total = None if warnings else store.count_pairs(config, runs)   # counting would pair every candidate
     if fmt == "json":
         for pair in shown:
             click.echo(pair.model_dump_json())
         return
-    table = Table(title=f"{total} pairs ({config.mode}){'' if len(shown) == total else f', first {len(shown)}'}")
+    title = (f"pairs ({config.mode}), first {len(shown)}; total not counted (see warning)" if total is None
+             else f"{total} pairs ({config.mode}){'' if len(shown) == total else f', first {len(shown)}'}")
+    table = Table(title=title)
     for column in ("run", "example", "turn", "chosen", "rejected", "chosen score", "rejected score", "diff", "reward"):
         table.add_column(column, overflow="fold")
     for p in shown:

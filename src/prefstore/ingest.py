@@ -54,8 +54,23 @@ def check_nat_file(path: Path) -> None:
     if not text:
         raise BadInput(f"{path}: file is empty, expected a JSON array of NAT evaluation items")
     if text[:1] != b"[":
-        found = "a JSON object" if text[:1] == b"{" else "something else"
-        raise BadInput(f"{path}: expected a JSON array of NAT evaluation items, found {found}")
+        raise BadInput(f"{path}: expected a JSON array of NAT evaluation items, found {_found(text)}")
+
+
+def _found(text: bytes) -> str:
+    """What a file that is not a JSON array starts with, in words (for the refusal)."""
+    if text[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "UTF-16 text (save it as UTF-8)"
+    if text[:1] == b"{":
+        return "a JSON object"
+    if text[:1] == b'"':
+        return "a JSON string"
+    for literal in (b"null", b"true", b"false"):
+        if text.startswith(literal):
+            return literal.decode()
+    if text[:1] and text[:1] in b"-0123456789":
+        return "a number"
+    return f"text that is not JSON ({text[:20].decode('utf-8', 'replace')!r}...)"
 
 
 def ingest_nat_eval(
@@ -140,14 +155,19 @@ def ingest_nat_items(
     recognized as already ingested.
     """
     columns: dict[str, list] = {"item_pos": [], "step_pos": [], "raw_id": [], "has_steps": [], "step": []}
+    digest = hashlib.sha256()
     typed = True
     for item_pos, item in enumerate(items, start=1):
         raw_id, steps = _item_parts(item)
         _add_row(columns, item_pos, 0, raw_id, steps is not None, None)
+        digest.update(f"\x1e{item_pos}\x1f{raw_id}\x1f{steps is not None:d}".encode())
         for step_pos, step in enumerate(steps or (), start=1):
             if _is_candidate_row(step):
                 typed = typed and _is_typed_step(step)
-                _add_row(columns, item_pos, step_pos, raw_id, True, _step_json(step))
+                text = _step_json_bytes(step)
+                digest.update(f"\x1d{step_pos}\x1f".encode())
+                digest.update(text)
+                _add_row(columns, item_pos, step_pos, raw_id, True, text.decode())
 
     def stage(cur: duckdb.DuckDBPyConnection) -> bool:
         """The one-parse typed staging when it can stand (True: `checked` is ready), else the robust one."""
@@ -159,17 +179,7 @@ def ingest_nat_items(
         queries.run(cur, "stage_nat_items", columns)
         return False
 
-    return _ingest(store, stage, run_id, _rows_digest(columns), "nat_items", None, meta, replace)
-
-
-def _rows_digest(columns: dict[str, list]) -> str:
-    """sha256 of the staged rows, column by column, values separated by a control character
-    (JSON text never holds one unescaped), so no two inputs collide by concatenation."""
-    digest = hashlib.sha256()
-    for name, values in columns.items():
-        digest.update(f"\x1e{name}\x1e{len(values)}\x1e".encode())
-        digest.update("\x1f".join("\x00" if v is None else str(v) for v in values).encode())
-    return digest.hexdigest()
+    return _ingest(store, stage, run_id, digest.hexdigest(), "nat_items", None, meta, replace)
 
 
 # -- candidates files (any source, not only NAT) ------------------------------------------
@@ -331,10 +341,12 @@ def _item_parts(item: Any) -> tuple[str, list | None]:
     return json.dumps(raw_id, default=str), (list(steps) if steps is not None else None)
 
 
-def _step_json(step: Any) -> str:
-    if hasattr(step, "model_dump_json"):
-        return step.model_dump_json()
-    return json.dumps(step, default=str, ensure_ascii=False)
+def _step_json_bytes(step: Any) -> bytes:
+    """UTF-8 JSON of one step: a pydantic model as `model_dump_json()` gives it (the shape
+    NAT writes), as bytes so the digest needs no second encoding; a dict via json.dumps."""
+    if isinstance(step, BaseModel):
+        return step.__pydantic_serializer__.to_json(step)
+    return json.dumps(step, default=str, ensure_ascii=False).encode()
 
 
 def _is_candidate_row(step: Any) -> bool:

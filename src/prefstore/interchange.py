@@ -8,6 +8,10 @@ object storage alike. Each file keeps its `run_id` column too: hive paths
 percent-encode the id, and Spark decodes `%C3%A9` byte by byte (`Ã©`), so
 readers should take run_id from the files (`prefstore.spark.read_candidates`).
 
+The folder is written one run at a time, each run one ordered single-file
+COPY, rather than by DuckDB's PARTITION_BY: a partitioned COPY interleaves
+its threads' rows, so two exports of the same store would differ in bytes.
+
 Both forms appear atomically: DuckDB writes into a hidden temporary name
 beside OUT, renamed into place only when complete.
 """
@@ -17,6 +21,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import urllib.parse
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -54,10 +59,13 @@ def export_candidates(cur: duckdb.DuckDBPyConnection, out: str | os.PathLike,
     work = out.with_name(f".{out.name}.{secrets.token_hex(6)}.partial")
     work.mkdir()
     try:
-        # WRITE_PARTITION_COLUMNS keeps run_id inside each file (see the module docstring).
-        (count,) = cur.execute(
-            f"COPY ({query}) TO $path (FORMAT parquet, PARTITION_BY ({partition_by}), "
-            f"WRITE_PARTITION_COLUMNS true)", {**params, "path": str(work)}).fetchone()
+        count = 0
+        for run_id in _runs_with_candidates(cur, params["runs"]):
+            folder = work / f"{partition_by}={urllib.parse.quote(run_id, safe='')}"
+            folder.mkdir()
+            (n,) = cur.execute(f"COPY ({query}) TO $path (FORMAT parquet)",
+                               {"runs": [run_id], "path": str(folder / "data_0.parquet")}).fetchone()
+            count += n
         if out.exists():
             out.rmdir()  # empty, checked above
         os.rename(work, out)
@@ -65,6 +73,16 @@ def export_candidates(cur: duckdb.DuckDBPyConnection, out: str | os.PathLike,
         if work.exists():
             shutil.rmtree(work)
     return count
+
+
+def _runs_with_candidates(cur: duckdb.DuckDBPyConnection, runs: list[str] | None) -> list[str]:
+    """The selected runs holding candidates, in ingest order."""
+    result = queries.run(cur, "runs_list")
+    names = [d[0] for d in result.description]
+    rows = result.fetchall()
+    run_id, n_candidates = names.index("run_id"), names.index("n_candidates")
+    return [row[run_id] for row in rows
+            if row[n_candidates] and (runs is None or row[run_id] in runs)]
 
 
 def _check_folder(out: Path) -> None:

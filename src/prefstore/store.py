@@ -97,6 +97,10 @@ def _check_duckdb_header(file: Path) -> None:
 
 def _open_error(path: str, exc: Exception) -> Exception:
     message = str(exc)
+    if "different configuration" in message:
+        return StoreBusy(
+            f"{path} is already open in this process with other options (read_only, allow_files, ...); "
+            f"close that PreferenceStore first, or use it instead")
     if "not a valid DuckDB database file" in message or "Invalid Input Error" in message \
             or "unable to open database" in message.lower() or "database file" in message.lower():
         return NotAPreferenceStore(f"{path} is not a prefstore database: {message.splitlines()[0]}")
@@ -128,7 +132,8 @@ class Store:
             if not file.exists() and not file.parent.exists():
                 raise NoStore(f"cannot create {self.path}: folder {file.parent} does not exist")
             _check_duckdb_header(file)
-        config: dict = {}
+        # never download code: a query naming an extension's function must not fetch it
+        config: dict = {"autoinstall_known_extensions": False}
         if not allow_files:
             config["enable_external_access"] = False
         if memory_limit:
@@ -282,12 +287,22 @@ class PreferenceStore(Store):
         return ingest_candidates(self, path, run_id=run_id, meta=meta, replace=replace)
 
     # -- pairs and trajectories ----------------------------------------------------------
-    def iter_pairs(self, config=None, runs=None):
-        """Pairs in output order, streamed from DuckDB (flat memory)."""
+    def iter_pairs(self, config=None, runs=None, limit: int | None = None):
+        """Pairs in output order, streamed from DuckDB (flat memory); at most `limit` of them.
+
+        The first `limit` pairs are among the first `limit` of each turn, so the
+        query runs with max_pairs_per_turn capped at `limit`: a turn of 5,000
+        candidates then pairs 20x20 candidates, not 12.5M pairs.
+        """
+        import itertools
+
         from .models import PairConfig
         from .pairs import iter_pair_rows, to_pair
+        config = config or PairConfig()
+        if limit is not None and (config.max_pairs_per_turn is None or config.max_pairs_per_turn > limit):
+            config = config.model_copy(update={"max_pairs_per_turn": max(limit, 1)})
         with self.cursor() as cur:
-            for row in iter_pair_rows(cur, config or PairConfig(), runs):
+            for row in itertools.islice(iter_pair_rows(cur, config, runs), limit):
                 yield to_pair(row)
 
     def pairs(self, config=None, runs=None):
