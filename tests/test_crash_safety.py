@@ -172,7 +172,7 @@ def test_sigkill_at_any_moment_of_ingest_loses_nothing(big_nat_file, tmp_path):
         run_id = f"trial-{n:02d}"
         shutil.copy(base, db)
         proc = start_cli("--db", db, "ingest", "-q", "--run-id", run_id, big_nat_file)
-        seen = wait_for(proc, (lambda: holds_file(proc.pid, db)) if anchor == "opened" else wal_of(db).exists)
+        seen = wait_for(proc, (lambda p=proc: holds_file(p.pid, db)) if anchor == "opened" else wal_of(db).exists)
         if seen is not None:
             time.sleep(max(0.0, seen + delay - time.monotonic()))
         killed = proc.poll() is None
@@ -251,7 +251,7 @@ def test_sigkill_during_export_never_leaves_a_truncated_file(big_store, tmp_path
             out.unlink()
         had_old = out.exists()
         proc = start_cli("--db", big_store, "export", "-q", out)
-        opened = wait_for(proc, lambda: holds_file(proc.pid, big_store))
+        opened = wait_for(proc, lambda p=proc: holds_file(p.pid, big_store))
         if opened is not None:
             time.sleep(max(0.0, opened + (span[1] - span[0]) * n / trials - time.monotonic()))
         if proc.poll() is None:

@@ -12,6 +12,7 @@ import hashlib
 import json
 import random
 import resource
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -42,14 +43,22 @@ def items_json(*steps: dict, item_id="ex") -> str:
     return json.dumps([{"id": item_id, "intermediate_steps": list(steps)}], ensure_ascii=False)
 
 
-@pytest.fixture
-def seeded_db(tmp_path) -> Path:
-    """A store already holding one run, so "unchanged" means something."""
-    db = tmp_path / "store.duckdb"
-    source = tmp_path / "earlier.json"
+@pytest.fixture(scope="module")
+def seeded_store(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("seeded")
+    db = folder / "store.duckdb"
+    source = folder / "earlier.json"
     write_nat_eval(source, SCALES["demo"])
     with PreferenceStore(db) as store:
         store.ingest_nat_eval(source, run_id="earlier")
+    return db
+
+
+@pytest.fixture
+def seeded_db(seeded_store, tmp_path) -> Path:
+    """A store already holding one run, so "unchanged" means something."""
+    db = tmp_path / "store.duckdb"
+    shutil.copy(seeded_store, db)
     return db
 
 
@@ -200,6 +209,18 @@ def test_item_without_intermediate_steps(tmp_path):
         assert report.candidates == 2
 
 
+def test_items_without_usable_id(tmp_path):
+    items = [{"intermediate_steps": [good(0)]}, {"id": None, "intermediate_steps": [good(0)]},
+             {"id": float("nan"), "intermediate_steps": [good(0)]}, {"id": {"n": 1}, "intermediate_steps": [good(0)]},
+             {"id": 5, "intermediate_steps": [good(0), good(1, 0.1)]}]
+    path = tmp_path / "w.json"
+    path.write_text(json.dumps(items))
+    with PreferenceStore(tmp_path / "s.duckdb") as store:
+        report = store.ingest_nat_eval(path)
+        assert report.rejects_by_reason == {"item has no usable id (string or number)": 4}
+        assert [p.example_id for p in store.pairs()] == ["5"]
+
+
 # -- accepted as given ------------------------------------------------------------------------------
 MESSAGES = [{"role": "system", "content": "s"}, {"role": "user", "content": "u"}]
 ACCEPTED = [
@@ -291,8 +312,9 @@ def test_text_round_trips_through_store_and_nemo_export(tmp_path, text):
         assert [m.model_dump() for m in pair.prompt] == messages
     out = tmp_path / "train.jsonl"
     run_cli("--db", db, "export", "-q", out, check=True)
-    (line,) = out.read_text(encoding="utf-8").splitlines()
-    assert json.loads(line) == {"prompt": "user " + text, "chosen_response": "chosen " + text, "rejected_response": text}
+    (line,) = out.read_bytes().decode("utf-8").rstrip("\n").split("\n")
+    assert json.loads(line) == {"prompt": "user " + text, "chosen_response": "chosen " + text,
+                                "rejected_response": text}
 
 
 @pytest.mark.slow

@@ -114,7 +114,7 @@ def stores(draw) -> list:
                 k = draw(st.integers(1, 6))
                 indexes = draw(st.permutations(range(k)))
                 scores = draw(st.lists(st.sampled_from(SCORES), min_size=k, max_size=k))
-                steps += [(f"t{turn}", i, s) for i, s in zip(indexes, scores)]
+                steps += [(f"t{turn}", i, s) for i, s in zip(indexes, scores, strict=True)]
             items.append((example, draw(st.permutations(steps))))
         runs.append(items)
     return runs
@@ -143,7 +143,8 @@ def load(store: PreferenceStore, runs: list) -> list[Cand]:
         cur.execute("DELETE FROM candidates")
         cur.executemany(
             "INSERT INTO candidates (run_id, example_id, turn_id, candidate_index, step_name, prompt, response, "
-            "score, metadata, item_pos, step_pos, seq) VALUES (?, ?, ?, ?, 'dpo_candidate_move', ?, ?, ?, '{}', 1, ?, ?)",
+            "score, metadata, item_pos, step_pos, seq) "
+            "VALUES (?, ?, ?, ?, 'dpo_candidate_move', ?, ?, ?, '{}', 1, ?, ?)",
             [(c.run, c.example, c.turn, c.index, f'"prompt {c.turn}"', c.response, c.score, c.seq, c.seq)
              for c in cands])
     return cands

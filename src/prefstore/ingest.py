@@ -146,40 +146,32 @@ def ingest_nat_items(
     the items of workflow_output.json (steps in `intermediate_steps`); steps
     may be pydantic models (NAT's IntermediateStep) or plain dicts. Only the
     rows the file path would stage (item markers, TTC_END steps, steps with no
-    readable event type) are serialized, each step once, with the JSON shape
-    NAT writes; they reach DuckDB in bulk as parallel lists, no file written.
-    When every staged step is a NAT model, DuckDB parses each step once
-    (`stage_nat_items_typed.sql`); a run with rejects is staged again by the
-    robust path, which keeps the rejected steps' JSON. The run's digest covers
-    exactly the staged rows, so the same candidates under the same run_id are
-    recognized as already ingested.
+    readable event type) are serialized, each step once; they reach DuckDB in
+    bulk as parallel lists, no file written. When every such step is a NAT
+    model, only the payload fields a candidate needs are serialized and
+    DuckDB parses each step once (`stage_nat_items_typed.sql`); a run with
+    rejects is staged again from whole steps (`stage_nat_items.sql`, the JSON
+    shape NAT writes), so the rejects table keeps what was rejected. The
+    run's digest covers the serialized rows: the same candidates under the
+    same run_id are recognized as already ingested.
     """
-    columns: dict[str, list] = {"item_pos": [], "step_pos": [], "raw_id": [], "has_steps": [], "step": []}
-    digest = hashlib.sha256()
-    typed = True
-    for item_pos, item in enumerate(items, start=1):
-        raw_id, steps = _item_parts(item)
-        _add_row(columns, item_pos, 0, raw_id, steps is not None, None)
-        digest.update(f"\x1e{item_pos}\x1f{raw_id}\x1f{steps is not None:d}".encode())
-        for step_pos, step in enumerate(steps or (), start=1):
-            if _is_candidate_row(step):
-                typed = typed and _is_typed_step(step)
-                text = _step_json_bytes(step)
-                digest.update(f"\x1d{step_pos}\x1f".encode())
-                digest.update(text)
-                _add_row(columns, item_pos, step_pos, raw_id, True, text.decode())
+    items = list(items)
+    typed_rows = _nat_rows(items, typed=True)
+    columns, digest = typed_rows or _nat_rows(items, typed=False)
 
     def stage(cur: duckdb.DuckDBPyConnection) -> bool:
         """The one-parse typed staging when it can stand (True: `checked` is ready), else the robust one."""
-        if typed:
+        if typed_rows:
             queries.run(cur, "stage_nat_items_typed", columns)
             queries.run(cur, "ingest_validate")
             if not queries.run(cur, "ingest_typed_fallback").fetchone()[0]:
                 return True
-        queries.run(cur, "stage_nat_items", columns)
+            queries.run(cur, "stage_nat_items", _nat_rows(items, typed=False)[0])
+        else:
+            queries.run(cur, "stage_nat_items", columns)
         return False
 
-    return _ingest(store, stage, run_id, digest.hexdigest(), "nat_items", None, meta, replace)
+    return _ingest(store, stage, run_id, digest, "nat_items", None, meta, replace)
 
 
 # -- candidates files (any source, not only NAT) ------------------------------------------
@@ -341,9 +333,56 @@ def _item_parts(item: Any) -> tuple[str, list | None]:
     return json.dumps(raw_id, default=str), (list(steps) if steps is not None else None)
 
 
+_CANDIDATE_FIELDS = {"payload": {"event_type", "name", "UUID", "metadata", "data"}}
+
+
+def _nat_rows(items: list, typed: bool) -> tuple[dict[str, list], str] | None:
+    """The rows to stage as parallel lists (stage_nat_items.sql's parameters), and their digest.
+
+    typed=True: each staged step as only the payload fields a candidate needs,
+    or None as soon as a staged step is not a NAT model (see _is_typed_step);
+    typed=False: whole steps, as NAT writes them. One tight loop: it runs once
+    per step of a whole evaluation, inside `nat finetune`.
+    """
+    item_pos_col: list[int] = []
+    step_pos_col: list[int] = []
+    raw_id_col: list[str] = []
+    has_steps_col: list[bool] = []
+    step_col: list[str | None] = []
+    digest = hashlib.sha256(b"typed" if typed else b"whole")
+    update = digest.update
+    for item_pos, item in enumerate(items, start=1):
+        raw_id, steps = _item_parts(item)
+        item_pos_col.append(item_pos)
+        step_pos_col.append(0)
+        raw_id_col.append(raw_id)
+        has_steps_col.append(steps is not None)
+        step_col.append(None)
+        update(f"\x1e{item_pos}\x1f{raw_id}\x1f{steps is not None:d}".encode())
+        for step_pos, step in enumerate(steps or (), start=1):
+            if not _is_candidate_row(step):
+                continue
+            if not typed:
+                text = _step_json_bytes(step)
+            elif _is_typed_step(step):
+                text = step.__pydantic_serializer__.to_json(step, include=_CANDIDATE_FIELDS)
+            else:
+                return None
+            update(b"\x1d%d\x1f" % step_pos)
+            update(text)
+            item_pos_col.append(item_pos)
+            step_pos_col.append(step_pos)
+            raw_id_col.append(raw_id)
+            has_steps_col.append(True)
+            step_col.append(text.decode())
+    columns = {"item_pos": item_pos_col, "step_pos": step_pos_col, "raw_id": raw_id_col,
+               "has_steps": has_steps_col, "step": step_col}
+    return columns, digest.hexdigest()
+
+
 def _step_json_bytes(step: Any) -> bytes:
-    """UTF-8 JSON of one step: a pydantic model as `model_dump_json()` gives it (the shape
-    NAT writes), as bytes so the digest needs no second encoding; a dict via json.dumps."""
+    """UTF-8 JSON of one whole step: a pydantic model as `model_dump_json()` gives it (the
+    shape NAT writes), as bytes so the digest needs no second encoding; a dict via json.dumps."""
     if isinstance(step, BaseModel):
         return step.__pydantic_serializer__.to_json(step)
     return json.dumps(step, default=str, ensure_ascii=False).encode()
@@ -369,12 +408,3 @@ def _is_typed_step(step: Any) -> bool:
     payload = getattr(step, "payload", None)
     return (isinstance(step, BaseModel) and isinstance(payload, BaseModel)
             and isinstance(getattr(payload, "data", None), (BaseModel, dict)))
-
-
-def _add_row(columns: dict[str, list], item_pos: int, step_pos: int, raw_id: str,
-             has_steps: bool, step: str | None) -> None:
-    columns["item_pos"].append(item_pos)
-    columns["step_pos"].append(step_pos)
-    columns["raw_id"].append(raw_id)
-    columns["has_steps"].append(has_steps)
-    columns["step"].append(step)

@@ -41,12 +41,13 @@ class Tracker:
     def start(self, description: str) -> None:
         """A piece of work begins (e.g. the next file)."""
         if self._progress is not None:
-            self._progress.update(self._task, description=description)
+            self._progress.update(self._task, description=description, refresh=True)
 
     def advance(self, amount: float) -> None:
         """A piece of work of `amount` units (bytes) is done."""
         if self._progress is not None:
             self._progress.advance(self._task, amount)
+            self._progress.refresh()
 
 
 def enabled(quiet: bool, console: Console) -> bool:
