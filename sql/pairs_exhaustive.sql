@@ -75,12 +75,6 @@ ranked AS (
                      p.rejected_score DESC, p.rejected_index ASC
         ) AS pair_rank
     FROM pairs AS p
-),
-payload AS (
-    SELECT seq, run_id, example_id, turn_id, prompt, response, metadata
-    FROM candidates
-    WHERE step_name = $ttc_step_name
-      AND ($runs IS NULL OR array_contains(CAST($runs AS VARCHAR[]), run_id))
 )
 SELECT
     c.run_id, c.example_id, c.turn_id, c.prompt,
@@ -90,7 +84,7 @@ SELECT
     k.chosen_index, k.rejected_index, c.metadata AS chosen_metadata, r.metadata AS rejected_metadata,
     k.num_candidates, k.example_seq, k.turn_seq, k.pair_rank
 FROM ranked AS k
-JOIN payload AS c ON c.seq = k.chosen_seq
-JOIN payload AS r ON r.seq = k.rejected_seq
+JOIN candidates AS c ON c.seq = k.chosen_seq
+JOIN candidates AS r ON r.seq = k.rejected_seq
 WHERE $max_pairs_per_turn IS NULL OR k.pair_rank <= $max_pairs_per_turn
 ORDER BY k.example_seq, k.turn_seq, k.pair_rank;

@@ -85,7 +85,8 @@ def test_step_name_is_one_quoted_literal_in_every_dialect(samples):
     for dialect in DIALECTS:
         tree = sqlglot.parse_one(sql_for(config, dialect), read=dialect)
         strings = [lit.this for lit in tree.find_all(exp.Literal) if lit.is_string]
-        assert strings == [NASTY], dialect
+        # the name may be bound in several places, but always as one whole quoted literal
+        assert strings and set(strings) == {NASTY}, dialect
     # and DuckDB matches it: rename the samples' step to the nasty name, get the same pairs
     expected = store_pair_rows(samples, PairConfig())
     with samples.cursor() as cur:

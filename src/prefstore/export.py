@@ -85,7 +85,17 @@ def create_pair_view(cur: duckdb.DuckDBPyConnection, config: PairConfig,
     name = query_name(config)
     params = queries.bind(name, pair_params(config, check_runs(cur, runs)))
     # register (not create_view): works on read-only stores and lives with this cursor
-    cur.register("pair_rows", cur.sql(queries.text(name), params=params))
+    cur.register("pair_rows", cur.sql(_without_order(queries.text(name)), params=params))
+
+
+def _without_order(sql: str) -> str:
+    """The pair query without its final ORDER BY: every reader of `pair_rows` orders
+    its own output (export_rows.sql by position), and sorting millions of wide pair
+    rows twice cost a third of an export's time (bench/README.md)."""
+    import sqlglot  # noqa: PLC0415 - only exports need it
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    tree.set("order", None)
+    return tree.sql(dialect="duckdb")
 
 
 def copy_json_lines(cur: duckdb.DuckDBPyConnection, query: str, out: Path) -> int:
