@@ -4,7 +4,7 @@
 
 Per scale, on a store holding that scale's run (ingested once, untimed here):
   pairs         bench/driver.py pairs: the exhaustive pair query run to completion in DuckDB
-  trajectories  bench/driver.py trajectories: NAT's TrajectoryCollection (Python objects; S and many only)
+  trajectories  bench/driver.py trajectories: NAT's TrajectoryCollection (Python objects; S only)
   export jsonl  prefstore export OUT.jsonl (NeMo Customizer DPO lines)
   export pq     prefstore export OUT.parquet
 End to end (file -> training JSONL), S and many: `prefstore ingest` + `prefstore
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import measure
 
-IN_MEMORY_SCALES = ("demo", "S", "many")  # where NAT-style in-memory objects are worth timing
+IN_MEMORY_SCALES = ("demo", "S")  # where NAT-style in-memory objects are worth timing (many: 1.6M pairs)
 E2E_SCALES = ("S", "many")
 
 
@@ -45,6 +45,7 @@ def run(scales: list[str], reps: int, data: Path) -> list[dict]:
             row["e2e"] = _end_to_end(src, data, scale, reps)
         for path in (jsonl, parquet):
             path.unlink(missing_ok=True)
+            Path(f"{path}.manifest.json").unlink(missing_ok=True)
         measure.remove_store(db)
         rows.append(row)
     return rows
@@ -67,7 +68,7 @@ def _end_to_end(src: Path, data: Path, scale: str, reps: int) -> dict:
     lines = sum(1 for _ in out.open("rb"))
     base_lines = sum(1 for _ in base_out.open("rb"))
     same = _canonical_lines(out) == _canonical_lines(base_out)
-    for path in (out, base_out):
+    for path in (out, base_out, Path(f"{out}.manifest.json")):
         path.unlink(missing_ok=True)
     measure.remove_store(db)
     return {"seconds": ours, "peak_rss_mb": peak, "runs": [i + e for i, e in zip(ingest_times, export_times)],

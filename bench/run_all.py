@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", default="S,M,L,many", help="comma-separated presets (default S,M,L,many)")
     parser.add_argument("--reps", type=int, default=3, help="runs per measurement; medians are reported")
+    parser.add_argument("--reps-big", type=int, default=None, help="runs per measurement for M and L (default --reps)")
     parser.add_argument("--only", default=",".join(ALL), help=f"benchmarks to run (default {','.join(ALL)})")
     parser.add_argument("--incremental-runs", type=int, default=50)
     parser.add_argument("--data", type=Path, default=measure.DEFAULT_DATA, help="where inputs and stores go")
@@ -48,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"--only: unknown {', '.join(sorted(unknown))}; choose from {', '.join(ALL)}")
 
+    def reps(scale: str) -> int:
+        return args.reps_big if args.reps_big and scale in ("M", "L") else args.reps
+
     started = time.time()
     info = measure.machine()
     sections: list[str] = []
@@ -56,13 +60,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if "ingest" in only:
             _log("ingest", scales)
-            rows = bench_ingest.run(scales, args.reps, args.data)
+            rows = [r for s in scales for r in bench_ingest.run([s], reps(s), args.data)]
             sections += ["## Ingest", "", *bench_ingest.table(rows), ""]
             commands += bench_ingest.commands(rows)
             verdicts += _ingest_verdicts(rows)
         if "pairs" in only:
             _log("pairs and export", scales)
-            rows = bench_pairs_export.run(scales, args.reps, args.data)
+            rows = [r for s in scales for r in bench_pairs_export.run([s], reps(s), args.data)]
             sections += ["## Pairs, trajectories and export", "", *bench_pairs_export.table(rows), "",
                          "## End to end: NAT file to training JSONL, against the in-memory baseline", "",
                          *bench_pairs_export.e2e_table(rows), ""]
@@ -153,7 +157,7 @@ def _document(info, args, argv, elapsed, verdicts, sections, commands) -> str:
         "# prefstore benchmark results",
         "",
         "Written by `bench/run_all.py`; every figure below is what that run measured (medians of "
-        f"{args.reps} runs, each in a fresh process; peak RSS is the process's own maximum resident set, "
+        f"{args.reps} runs{f' ({args.reps_big} for M and L)' if args.reps_big else ''}, each in a fresh process; peak RSS is the process's own maximum resident set, "
         "as `/usr/bin/time -v` reports it). Re-run with `make bench`. See bench/README.md for what each "
         "figure means.",
         "",

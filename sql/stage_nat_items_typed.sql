@@ -3,7 +3,7 @@
 -- parsed once, by one multi-path json_extract, straight into `stage`.
 -- Parameters: as stage_nat_items.sql ($item_pos BIGINT[], $step_pos BIGINT[],
 -- $raw_id VARCHAR[], $has_steps BOOLEAN[], $step VARCHAR[]), where each step
--- holds only {"payload": {event_type, name, UUID, metadata, data}}; ingest.py
+-- is the JSON of just its payload's {event_type, name, UUID, metadata, data}; ingest.py
 -- uses this query only when every staged step is a pydantic model whose payload
 -- and payload.data are objects, so those types are known without parsing.
 -- Rows: into the temp table `stage`, the same rows and columns stage_fields.sql
@@ -21,11 +21,9 @@ WITH listed AS (
 extracted AS (
     SELECT
         *,
-        json_extract(step, ['$.payload.event_type', '$.payload.name', '$.payload.UUID',
-                            '$.payload.metadata', '$.payload.data.turn_id',
-                            '$.payload.data.turn_index', '$.payload.data.candidate_index',
-                            '$.payload.data.score', '$.payload.data.input',
-                            '$.payload.data.output']) AS v
+        json_extract(step, ['$.event_type', '$.name', '$.UUID', '$.metadata',
+                            '$.data.turn_id', '$.data.turn_index', '$.data.candidate_index',
+                            '$.data.score', '$.data.input', '$.data.output']) AS v
     FROM listed
 )
 SELECT

@@ -332,6 +332,45 @@ def test_store_scope_with_dedup_drops_repeated_pairs(tmp_path):
     assert len(deduped) == len(set(key)) and {t.metadata["run_id"] for t in deduped} == {"day1"}
 
 
+# -- the in-process ingest on NAT's objects ------------------------------------------------
+def workflow_output_file(output: EvaluationRunOutput, path: Path) -> Path:
+    """The file NAT's DatasetHandler.publish_eval_input writes (TTC steps kept by the filter)."""
+    data = [{"id": it.id, "question": it.input_obj, "answer": it.expected_output_obj,
+             "generated_answer": it.output_obj,
+             "intermediate_steps": [s.model_dump() for s in it.trajectory],
+             "expected_intermediate_steps": []} for it in output.eval_input.eval_input_items]
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    return path
+
+
+def broken_run() -> EvaluationRunOutput:
+    """Candidates the store must reject with a reason: no score, no turn_id, data null."""
+    no_score = step(IntermediateStepType.TTC_END, STEP, TTCEventData(turn_id="t9", candidate_index=5, input="p"))
+    no_turn = step(IntermediateStepType.TTC_END, STEP, TTCEventData(score=0.4, input="p", output="x"))
+    no_data = step(IntermediateStepType.TTC_END, STEP, None)
+    run = mixed_run()
+    first = run.eval_input.eval_input_items[0]
+    first.trajectory.extend([no_score, no_turn, no_data])
+    return run
+
+
+@pytest.mark.parametrize("make_run", [mixed_run, broken_run], ids=["clean", "with-rejects"])
+def test_ingest_nat_items_stores_what_ingesting_nats_file_stores(tmp_path, make_run):
+    output = make_run()
+    everything = "SELECT * EXCLUDE (seq) FROM candidates ORDER BY seq"
+    rejects = "SELECT * EXCLUDE (run_id) FROM rejects ORDER BY item_pos, step_pos"
+    with PreferenceStore(tmp_path / "items.duckdb") as a, PreferenceStore(tmp_path / "file.duckdb") as b:
+        report = a.ingest_nat_items(output.eval_input.eval_input_items, run_id="r")
+        b.ingest_nat_eval(workflow_output_file(output, tmp_path / "workflow_output.json"), run_id="r")
+        assert a.query(everything) == b.query(everything)
+        assert a.query(rejects) == b.query(rejects)
+        assert report.rejects == (3 if make_run is broken_run else 0)
+        assert a.ingest_nat_items(output.eval_input.eval_input_items, run_id="r").status == "already ingested"
+        if make_run is broken_run:  # a rejected step keeps its whole JSON, as NAT wrote it
+            ((raw,),) = a.query("SELECT raw FROM rejects WHERE reason = 'missing score'")[1]
+            assert json.loads(raw)["function_ancestry"]["function_name"] == "ttc_move_selector"
+
+
 # -- progress log ----------------------------------------------------------------------
 def test_log_progress_writes_nats_line_with_store_path_and_counts(tmp_path):
     builder = ours(tmp_path, min_score_diff=0.25)

@@ -1,9 +1,12 @@
 """Ingest: NAT evaluation output (a file, or NAT objects in-process) into the store.
 
-Parsing is DuckDB's: `sql/stage_nat_eval.sql` reads the file with DuckDB's
-JSON reader, `sql/stage_fields.sql` pulls the fields, `sql/ingest_validate.sql`
-types and judges every row. Python only decides run identity and wraps the
-whole run in one transaction, so a failure leaves the store as it was.
+Parsing is DuckDB's: `sql/stage_nat_eval_typed.sql` reads the file with the
+steps typed as structs (the fast path); when that read fails or finds anything
+to reject, `sql/stage_nat_eval.sql` reads it again keeping each step as JSON
+and `sql/stage_fields.sql` pulls the fields. `sql/ingest_validate.sql` types
+and judges every row. Staging fills temp tables before the write transaction;
+Python only decides run identity and wraps the writes in one transaction, so a
+failure leaves the store as it was.
 """
 
 from __future__ import annotations
@@ -318,7 +321,7 @@ def _first_line(exc: Exception) -> str:
 
 # -- NAT objects ---------------------------------------------------------------------
 def _get(obj: Any, name: str) -> Any:
-    if isinstance(obj, dict) or isinstance(obj, Mapping):  # dict first: the ABC check is slow
+    if isinstance(obj, (dict, Mapping)):  # dict first: the ABC check is slow
         return obj.get(name)
     return getattr(obj, name, None)
 
@@ -333,16 +336,17 @@ def _item_parts(item: Any) -> tuple[str, list | None]:
     return json.dumps(raw_id, default=str), (list(steps) if steps is not None else None)
 
 
-_CANDIDATE_FIELDS = {"payload": {"event_type", "name", "UUID", "metadata", "data"}}
+_PAYLOAD_FIELDS = {"event_type", "name", "UUID", "metadata", "data"}
 
 
 def _nat_rows(items: list, typed: bool) -> tuple[dict[str, list], str] | None:
     """The rows to stage as parallel lists (stage_nat_items.sql's parameters), and their digest.
 
-    typed=True: each staged step as only the payload fields a candidate needs,
-    or None as soon as a staged step is not a NAT model (see _is_typed_step);
-    typed=False: whole steps, as NAT writes them. One tight loop: it runs once
-    per step of a whole evaluation, inside `nat finetune`.
+    typed=True: each staged step as the JSON of just the payload fields a
+    candidate needs, or None as soon as a staged step is not a NAT model (see
+    _is_typed_step); typed=False: whole steps, as NAT writes them. One tight
+    loop, with the common case (a NAT step that is not TTC_END) first: it runs
+    once per step of a whole evaluation, inside `nat finetune`.
     """
     item_pos_col: list[int] = []
     step_pos_col: list[int] = []
@@ -351,6 +355,7 @@ def _nat_rows(items: list, typed: bool) -> tuple[dict[str, list], str] | None:
     step_col: list[str | None] = []
     digest = hashlib.sha256(b"typed" if typed else b"whole")
     update = digest.update
+    typed_shapes: set[tuple[type, type, type]] = set()  # (step, payload, data) classes checked
     for item_pos, item in enumerate(items, start=1):
         raw_id, steps = _item_parts(item)
         item_pos_col.append(item_pos)
@@ -360,14 +365,25 @@ def _nat_rows(items: list, typed: bool) -> tuple[dict[str, list], str] | None:
         step_col.append(None)
         update(f"\x1e{item_pos}\x1f{raw_id}\x1f{steps is not None:d}".encode())
         for step_pos, step in enumerate(steps or (), start=1):
-            if not _is_candidate_row(step):
+            try:
+                payload = step.payload
+                event = payload.event_type
+            except AttributeError:
+                payload = event = None
+            if isinstance(event, str):  # NAT's IntermediateStepType is a StrEnum
+                if event != "TTC_END":
+                    continue
+            elif not _is_candidate_row(step):
                 continue
             if not typed:
                 text = _step_json_bytes(step)
-            elif _is_typed_step(step):
-                text = step.__pydantic_serializer__.to_json(step, include=_CANDIDATE_FIELDS)
             else:
-                return None
+                shape = (step.__class__, payload.__class__, getattr(payload, "data", None).__class__)
+                if shape not in typed_shapes:
+                    if not _is_typed_step(step):
+                        return None
+                    typed_shapes.add(shape)
+                text = payload.__pydantic_serializer__.to_json(payload, include=_PAYLOAD_FIELDS)
             update(b"\x1d%d\x1f" % step_pos)
             update(text)
             item_pos_col.append(item_pos)
