@@ -2,10 +2,11 @@
 -- for NAT IntermediateStep models handed over in-process: every step's JSON is
 -- parsed once, by one multi-path json_extract, straight into `stage`.
 -- Parameters: as stage_nat_items.sql ($item_pos BIGINT[], $step_pos BIGINT[],
--- $raw_id VARCHAR[], $has_steps BOOLEAN[], $step VARCHAR[]), where each step
--- is the JSON of just its payload's {event_type, name, UUID, metadata, data}; ingest.py
--- uses this query only when every staged step is a pydantic model whose payload
--- and payload.data are objects, so those types are known without parsing.
+-- $raw_id VARCHAR[], $has_steps BOOLEAN[], $step VARCHAR[]), except that each
+-- step is the JSON of just its payload's {event_type, name, UUID, metadata,
+-- data}. ingest.py uses this query only when every staged step is a pydantic
+-- model whose payload and payload.data are objects, so those types are known
+-- without parsing.
 -- Rows: into the temp table `stage`, the same rows and columns stage_fields.sql
 -- makes, except `raw`, which is NULL (a run with rejects is staged again by the
 -- robust path, which keeps each rejected step's JSON; see ingest_typed_fallback.sql).

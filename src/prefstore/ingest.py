@@ -340,29 +340,27 @@ _PAYLOAD_FIELDS = {"event_type", "name", "UUID", "metadata", "data"}
 
 
 def _nat_rows(items: list, typed: bool) -> tuple[dict[str, list], str] | None:
-    """The rows to stage as parallel lists (stage_nat_items.sql's parameters), and their digest.
+    """The rows to stage as parallel lists (one per item marker, then one per staged step), and their digest.
 
-    typed=True: each staged step as the JSON of just the payload fields a
-    candidate needs, or None as soon as a staged step is not a NAT model (see
-    _is_typed_step); typed=False: whole steps, as NAT writes them. One tight
-    loop, with the common case (a NAT step that is not TTC_END) first: it runs
-    once per step of a whole evaluation, inside `nat finetune`.
+    typed=True: stage_nat_items_typed.sql's parameters, each step as the JSON
+    of just the payload fields a candidate needs, or None as soon as a staged
+    step is not a NAT model (see _is_typed_step). typed=False:
+    stage_nat_items.sql's, whole steps as NAT writes them. One tight loop,
+    with the common case (a NAT step that is not TTC_END) first: it runs once
+    per step of a whole evaluation, inside `nat finetune`.
     """
+    item_raw_id: list[str] = []
+    item_has_steps: list[bool] = []
     item_pos_col: list[int] = []
     step_pos_col: list[int] = []
-    raw_id_col: list[str] = []
-    has_steps_col: list[bool] = []
-    step_col: list[str | None] = []
+    step_col: list[str] = []
     digest = hashlib.sha256(b"typed" if typed else b"whole")
     update = digest.update
     typed_shapes: set[tuple[type, type, type]] = set()  # (step, payload, data) classes checked
     for item_pos, item in enumerate(items, start=1):
         raw_id, steps = _item_parts(item)
-        item_pos_col.append(item_pos)
-        step_pos_col.append(0)
-        raw_id_col.append(raw_id)
-        has_steps_col.append(steps is not None)
-        step_col.append(None)
+        item_raw_id.append(raw_id)
+        item_has_steps.append(steps is not None)
         update(f"\x1e{item_pos}\x1f{raw_id}\x1f{steps is not None:d}".encode())
         for step_pos, step in enumerate(steps or (), start=1):
             try:
@@ -388,12 +386,15 @@ def _nat_rows(items: list, typed: bool) -> tuple[dict[str, list], str] | None:
             update(text)
             item_pos_col.append(item_pos)
             step_pos_col.append(step_pos)
-            raw_id_col.append(raw_id)
-            has_steps_col.append(True)
             step_col.append(text.decode())
-    columns = {"item_pos": item_pos_col, "step_pos": step_pos_col, "raw_id": raw_id_col,
-               "has_steps": has_steps_col, "step": step_col}
-    return columns, digest.hexdigest()
+    n_items = len(item_raw_id)
+    return {
+        "item_pos": list(range(1, n_items + 1)) + item_pos_col,
+        "step_pos": [0] * n_items + step_pos_col,
+        "raw_id": item_raw_id + [item_raw_id[i - 1] for i in item_pos_col],
+        "has_steps": item_has_steps + [True] * len(step_col),
+        "step": [None] * n_items + step_col,
+    }, digest.hexdigest()
 
 
 def _step_json_bytes(step: Any) -> bytes:
