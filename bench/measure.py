@@ -101,19 +101,35 @@ def measure(cmd: list[str], reps: int, setup=None, cwd: Path | None = None) -> M
 
 
 def _run(cmd: list[str], cwd: Path | None) -> Sample:
-    """One run; os.wait4 gives this child's own rusage (the peak RSS of exactly this command)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env(), stdout=out, stderr=err, stdin=subprocess.DEVNULL)
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
-    if proc.returncode != 0:
-        raise RuntimeError(f"{show(cmd)} failed ({proc.returncode}):\n{stdout}\n{stderr}")
-    return Sample(seconds, usage.ru_maxrss / 1024, stdout)
+    """One run, through `python bench/measure.py --wrap`: a small process that starts the
+    command and reports its wall time and its own peak RSS (os.wait4).
+
+    Not started from this process directly: Linux hands a child started by
+    fork/vfork + exec the parent's RSS high-water mark, and this process grows
+    (it compares output files), which would inflate every later figure.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "rusage.json"
+        out, err = Path(tmp) / "stdout", Path(tmp) / "stderr"
+        with out.open("wb") as stdout, err.open("wb") as stderr:
+            code = subprocess.call([sys.executable, __file__, "--wrap", str(report), *cmd], cwd=cwd, env=env(),
+                                   stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL)
+        text, errors = out.read_text(errors="replace"), err.read_text(errors="replace")
+        if code != 0 or not report.exists():
+            raise RuntimeError(f"{show(cmd)} failed ({code}):\n{text}\n{errors}")
+        usage = json.loads(report.read_text())
+    return Sample(usage["seconds"], usage["maxrss_kb"] / 1024, text)
+
+
+def _wrap(report: str, cmd: list[str]) -> int:
+    """Run `cmd` (stdio inherited), write its wall time and peak RSS to `report`; exit with its code."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    proc.returncode = code = os.waitstatus_to_exitcode(status)
+    Path(report).write_text(json.dumps({"seconds": seconds, "maxrss_kb": usage.ru_maxrss}))
+    return code
 
 
 def remove_store(path: Path) -> None:
@@ -167,3 +183,7 @@ def machine() -> dict[str, str]:
 
 def dump(obj) -> str:
     return json.dumps(obj, indent=2, default=str)
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--wrap"]:
+    sys.exit(_wrap(sys.argv[2], sys.argv[3:]))
