@@ -1,5 +1,5 @@
 -- export_format_nemo: NeMo Customizer DPO lines (as NAT's trainer adapter
--- uploads them) from the temp table `export_rows`, in output order.
+-- uploads them) from the relation `export_batch` (sql/export_batch.sql), in output order.
 -- Parameters: $split ('train' or 'validation'), $prompt_style
 -- ('last-message': the content of the last prompt message, or the string
 -- prompt, like NAT's use_full_message_history: false; 'messages': the message
@@ -17,6 +17,6 @@ SELECT
     END AS prompt,
     chosen_response,
     rejected_response
-FROM export_rows
+FROM export_batch
 WHERE split = $split
 ORDER BY position

@@ -1,5 +1,5 @@
 -- export_format_openai: OpenAI preference fine-tuning (method "dpo") lines from
--- the temp table `export_rows`, in output order.
+-- the relation `export_batch` (sql/export_batch.sql), in output order.
 -- Parameters: $split ('train' or 'validation').
 -- Rows: input ({"messages": [...]}, a string prompt becoming one user
 -- message), preferred_output and non_preferred_output (one assistant message each).
@@ -11,6 +11,6 @@ SELECT
         END) AS input,
     json_array(json_object('role', 'assistant', 'content', chosen_response)) AS preferred_output,
     json_array(json_object('role', 'assistant', 'content', rejected_response)) AS non_preferred_output
-FROM export_rows
+FROM export_batch
 WHERE split = $split
 ORDER BY position

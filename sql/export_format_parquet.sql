@@ -1,5 +1,5 @@
 -- export_format_parquet: Parquet rows (TRL's conversational columns plus
--- provenance) from the temp table `export_rows`, in output order.
+-- provenance) from the relation `export_batch` (sql/export_batch.sql), in output order.
 -- Parameters: $split ('train' or 'validation').
 -- Rows: prompt, chosen, rejected (lists of {role, content} structs; a string
 -- prompt becomes one user message; extra message keys are dropped),
@@ -19,6 +19,6 @@ SELECT
     rejected_score,
     score_diff,
     reward
-FROM export_rows
+FROM export_batch
 WHERE split = $split
 ORDER BY position

@@ -1,5 +1,5 @@
--- export_format_trl: Hugging Face TRL DPOTrainer lines from the temp table
--- `export_rows`, in output order.
+-- export_format_trl: Hugging Face TRL DPOTrainer lines from the relation
+-- `export_batch` (sql/export_batch.sql), in output order.
 -- Parameters: $split ('train' or 'validation'), $prompt_style
 -- ('conversational': prompt is a message list, a string prompt becoming one
 -- user message, and chosen/rejected are one assistant message each;
@@ -20,6 +20,6 @@ SELECT
         WHEN $prompt_style = 'standard' THEN to_json(rejected_response)
         ELSE json_array(json_object('role', 'assistant', 'content', rejected_response))
     END AS rejected
-FROM export_rows
+FROM export_batch
 WHERE split = $split
 ORDER BY position

@@ -2,9 +2,11 @@
 -- message-list prompt, and the first of them in output order (for a clear
 -- refusal of formats that need string prompts). No parameters.
 -- Rows: one row: n, example_id, turn_id (NULL when n = 0).
-SELECT
-    count(*) AS n,
-    arg_min(example_id, position) AS example_id,
-    arg_min(turn_id, position) AS turn_id
-FROM export_rows
-WHERE json_type(prompt) = 'ARRAY'
+WITH message_rows AS (
+    SELECT count(*) AS n, arg_min(chosen_seq, position) AS chosen_seq
+    FROM export_rows
+    WHERE message_prompt
+)
+SELECT m.n, c.example_id, c.turn_id
+FROM message_rows AS m
+LEFT JOIN candidates AS c ON c.seq = m.chosen_seq

@@ -32,7 +32,7 @@ pairs AS (
         c.score AS chosen_score, r.score AS rejected_score, c.score - r.score AS score_diff,
         c.candidate_index AS chosen_index, r.candidate_index AS rejected_index,
         c.metadata AS chosen_metadata, r.metadata AS rejected_metadata,
-        c.num_candidates, c.example_seq, c.turn_seq
+        c.num_candidates, c.example_seq, c.turn_seq, c.seq AS chosen_seq, r.seq AS rejected_seq
     FROM ranked AS c
     JOIN ranked AS r
       ON c.run_id = r.run_id AND c.example_id = r.example_id AND c.turn_id = r.turn_id
@@ -45,7 +45,7 @@ SELECT
     chosen_score, rejected_score, score_diff,
     CASE WHEN $reward_from_score_diff THEN score_diff ELSE chosen_score END AS reward,
     chosen_index, rejected_index, chosen_metadata, rejected_metadata,
-    num_candidates, example_seq, turn_seq, 1 AS pair_rank
+    num_candidates, example_seq, turn_seq, 1 AS pair_rank, chosen_seq, rejected_seq
 FROM pairs
 WHERE ($max_pairs_per_turn IS NULL OR 1 <= $max_pairs_per_turn)
   AND (NOT $require_multiple_candidates OR num_candidates >= 2)

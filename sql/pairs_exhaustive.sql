@@ -8,10 +8,13 @@
 -- Rows: run_id, example_id, turn_id, prompt, chosen_response, rejected_response,
 -- chosen_score, rejected_score, score_diff, reward, chosen_index,
 -- rejected_index, chosen_metadata, rejected_metadata, num_candidates,
--- example_seq, turn_seq, pair_rank. Chosen score is strictly greater than
--- rejected score and score_diff >= $min_score_diff. Order: examples by first
--- arrival, turns by first arrival, then pair_rank (score_diff desc, chosen
--- score desc, chosen index asc, rejected score desc, rejected index asc).
+-- example_seq, turn_seq, pair_rank, chosen_seq, rejected_seq (the candidates'
+-- seq: exports join the texts back by them). Chosen score is strictly greater
+-- than rejected score and score_diff >= $min_score_diff. In every pair query
+-- run_id, example_id, turn_id and prompt are the chosen candidate's. Order:
+-- examples by first arrival, turns by first arrival, then pair_rank
+-- (score_diff desc, chosen score desc, chosen index asc, rejected score desc,
+-- rejected index asc).
 WITH selected AS (
     SELECT run_id, example_id, turn_id, candidate_index, score, seq
     FROM candidates
@@ -82,7 +85,7 @@ SELECT
     k.chosen_score, k.rejected_score, k.score_diff,
     CASE WHEN $reward_from_score_diff THEN k.score_diff ELSE k.chosen_score END AS reward,
     k.chosen_index, k.rejected_index, c.metadata AS chosen_metadata, r.metadata AS rejected_metadata,
-    k.num_candidates, k.example_seq, k.turn_seq, k.pair_rank
+    k.num_candidates, k.example_seq, k.turn_seq, k.pair_rank, k.chosen_seq, k.rejected_seq
 FROM ranked AS k
 JOIN candidates AS c ON c.seq = k.chosen_seq
 JOIN candidates AS r ON r.seq = k.rejected_seq

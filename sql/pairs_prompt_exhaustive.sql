@@ -59,7 +59,7 @@ SELECT
     k.chosen_score, k.rejected_score, k.score_diff,
     CASE WHEN $reward_from_score_diff THEN k.score_diff ELSE k.chosen_score END AS reward,
     k.chosen_index, k.rejected_index, k.chosen_metadata, k.rejected_metadata,
-    g.num_candidates, e.example_seq, g.turn_seq, k.pair_rank
+    g.num_candidates, e.example_seq, g.turn_seq, k.pair_rank, k.chosen_seq, k.rejected_seq
 FROM ranked AS k
 JOIN group_stats AS g
   ON k.example_id = g.example_id AND k.prompt_digest = g.prompt_digest

@@ -38,6 +38,11 @@ def md5(text: str) -> str:
     return hashlib.md5(text.encode("utf-8")).hexdigest()
 
 
+def md5_number(text: str) -> int:
+    """DuckDB's md5_number: the digest bytes as a little-endian unsigned 128-bit integer."""
+    return int.from_bytes(hashlib.md5(text.encode("utf-8")).digest(), "little")
+
+
 def split_unit(example_id: str, seed: int) -> float:
     return int(md5(f"{example_id}\x1f{seed}")[:8], 16) / 2**32
 
@@ -94,8 +99,8 @@ def test_sampling_is_seeded_and_matches_independent_selection(store, combined, t
 
     def sample(seed: int, n: int) -> list[tuple]:
         keyed = sorted(range(len(pool)), key=lambda i: (md5(
-            f"{seed}\x1f{prompt_text(pool[i]['prompt'])}\x1f{pool[i]['chosen_response']}"
-            f"\x1f{pool[i]['rejected_response']}"), i))
+            f"{seed}\x1f{md5_number(prompt_text(pool[i]['prompt']))}\x1f{md5_number(pool[i]['chosen_response'])}"
+            f"\x1f{md5_number(pool[i]['rejected_response'])}"), i))
         return [identity(pool[i]) for i in sorted(keyed[:n])]
 
     first = exported(store, tmp_path, max_pairs=40, seed=7)

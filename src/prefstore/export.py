@@ -7,8 +7,13 @@ and swapped in at the end.
 
 `export` runs the dataset operations in SQL (`sql/export_rows.sql`: curriculum
 order and fraction, dedup, sampling, the split by example) into the temp
-table `export_rows`, then streams each split to disk with one
-`sql/export_format_<format>.sql` query, and writes `manifest.json` last.
+table `export_rows`, narrow rows that name each pair's candidates by seq.
+Each split is then written in batches of positions: `sql/export_batch.sql`
+joins one batch's texts back and one `sql/export_format_<format>.sql` query
+sorts and writes it, so no sort ever holds more than one batch of texts (a
+single sort of 12M pairs' texts spilled for minutes at a 1 GB memory limit).
+The batches' files are joined in order into the split's file, and
+`manifest.json` is written last.
 """
 
 from __future__ import annotations
@@ -58,6 +63,10 @@ PROMPT_STYLES: dict[str, tuple[str, ...]] = {
 DEFAULT_VALIDATION_FRACTION = 0.2
 MANIFEST = "manifest.json"
 _HASH_CHUNK = 8 << 20
+# Texts per batch of an export: what one batch's sort holds (well under the
+# default 1 GB memory limit), and few enough batches that each costs little.
+BATCH_TEXT_BYTES = 256 << 20
+_MIN_BATCH_PAIRS = 10_000
 
 
 @contextlib.contextmanager
@@ -327,15 +336,84 @@ def _write_split(cur: duckdb.DuckDBPyConnection, target: Target, config: PairCon
         return
     query = f"export_format_{target.format}"
     params = queries.bind(query, {"split": split, "prompt_style": target.prompt_style})
-    copy_format = "parquet" if target.format == "parquet" else "json"
+    copy_batches(cur, query, params, path, "parquet" if target.format == "parquet" else "json")
+
+
+def batches(cur: duckdb.DuckDBPyConnection) -> list[tuple[int, int]]:
+    """Position ranges (first, last) that cover `export_rows`, each holding about
+    BATCH_TEXT_BYTES of texts; one empty range when there are no rows."""
+    ((pairs, text_bytes, first, last),) = queries.run(cur, "export_positions").fetchall()
+    if not pairs:
+        return [(1, 0)]
+    # positions have gaps (dedup, sampling): a batch of positions holds at most that many pairs
+    size = max(_MIN_BATCH_PAIRS, BATCH_TEXT_BYTES * pairs // max(text_bytes, 1))
+    return [(lo, min(lo + size - 1, last)) for lo in range(first, last + 1, size)]
+
+
+def select_batch(cur: duckdb.DuckDBPyConnection, first: int, last: int) -> None:
+    """Make positions first..last of `export_rows`, texts joined, the relation `export_batch` on `cur`."""
+    params = queries.bind("export_batch", {"first": first, "last": last})
+    cur.register("export_batch", cur.sql(queries.text("export_batch"), params=params))
+
+
+def copy_batches(cur: duckdb.DuckDBPyConnection, query: str, params: dict[str, Any], path: Path,
+                 copy_format: str) -> None:
+    """Write `sql/<query>.sql` (over `export_batch`) to `path`, batch by batch, in order.
+
+    One batch is copied straight to `path`. Several are copied to part files
+    in a private folder beside `path` and joined: JSON lines by appending the
+    bytes, Parquet by one more DuckDB copy, which keeps the parts' order (a
+    single-table scan preserves insertion order).
+    """
+    ranges = batches(cur)
+    if len(ranges) == 1:
+        _copy_batch(cur, query, params, ranges[0], path, copy_format)
+        return
+    work = _new_folder(path, ".parts")
+    try:
+        parts = [work / f"{i:06d}.{copy_format}" for i in range(len(ranges))]
+        for part, bounds in zip(parts, ranges):
+            _copy_batch(cur, query, params, bounds, part, copy_format)
+        if copy_format == "json":
+            _concatenate(parts, path)
+        else:
+            cur.execute(f"COPY (SELECT * FROM read_parquet($parts)) TO $path (FORMAT {copy_format})",
+                        {"parts": [str(p) for p in parts], "path": str(path)}).fetchall()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _copy_batch(cur: duckdb.DuckDBPyConnection, query: str, params: dict[str, Any],
+                bounds: tuple[int, int], path: Path, copy_format: str) -> None:
+    select_batch(cur, *bounds)
     cur.execute(f"COPY ({queries.text(query)}) TO $path (FORMAT {copy_format})",
                 {**params, "path": str(path)}).fetchall()
-    if not path.exists():
+    if not path.exists():  # DuckDB writes no JSON file for no rows
         path.write_bytes(b"")
 
 
-def _write_trajectories(cur: duckdb.DuckDBPyConnection, path: Path, config: PairConfig, run_id: str,
-                        batch: int = 10_000) -> None:
+def _concatenate(parts: list[Path], out: Path) -> None:
+    """Append the parts' bytes to `out`, in order, copied by the kernel."""
+    with out.open("wb") as dst:
+        for part in parts:
+            with part.open("rb") as src:
+                size = os.fstat(src.fileno()).st_size
+                offset = 0
+                while offset < size:
+                    offset += os.sendfile(dst.fileno(), src.fileno(), offset, size - offset)
+
+
+def iter_export_rows(cur: duckdb.DuckDBPyConnection, query: str, params: dict[str, Any] | None = None,
+                     fetch: int = 10_000) -> Iterator[tuple]:
+    """Rows of `sql/<query>.sql` (over `export_batch`) for all of `export_rows`, in output order."""
+    for first, last in batches(cur):
+        select_batch(cur, first, last)
+        result = queries.run(cur, query, params)
+        while rows := result.fetchmany(fetch):
+            yield from rows
+
+
+def _write_trajectories(cur: duckdb.DuckDBPyConnection, path: Path, config: PairConfig, run_id: str) -> None:
     """NAT's TrajectoryCollection JSON, streamed: one inner list per example, in output order.
 
     The bytes equal `TrajectoryCollection(...).model_dump_json()` plus a
@@ -343,21 +421,19 @@ def _write_trajectories(cur: duckdb.DuckDBPyConnection, path: Path, config: Pair
     `store.trajectories` names it); rows come from DuckDB in batches, so
     memory stays flat however many pairs there are.
     """
-    result = queries.run(cur, "export_format_trajectories")
     with path.open("w", encoding="utf-8", newline="\n") as handle:
         handle.write('{"trajectories":[')
         current: str | None = None
-        while rows := result.fetchmany(batch):
-            for row in rows:
-                pair = to_pair(row)
-                if current is None:
-                    handle.write("[")
-                elif pair.example_id != current:
-                    handle.write("],[")
-                else:
-                    handle.write(",")
-                current = pair.example_id
-                handle.write(to_trajectory(pair, config).model_dump_json())
+        for row in iter_export_rows(cur, "export_format_trajectories"):
+            pair = to_pair(row)
+            if current is None:
+                handle.write("[")
+            elif pair.example_id != current:
+                handle.write("],[")
+            else:
+                handle.write(",")
+            current = pair.example_id
+            handle.write(to_trajectory(pair, config).model_dump_json())
         handle.write("]" if current is not None else "")
         handle.write('],"run_id":')
         handle.write(_STR.dump_json(run_id).decode())

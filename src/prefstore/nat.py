@@ -32,7 +32,7 @@ from nat.finetuning.interfaces.trajectory_builder import TrajectoryBuilder
 from pydantic import Field, ValidationError, model_validator
 
 from . import queries
-from .export import create_pair_view
+from .export import create_pair_view, iter_export_rows
 from .models import DEFAULT_STEP_NAME, PairConfig
 from .pairs import collect_trajectories, to_pair
 from .store import PreferenceStore
@@ -240,14 +240,8 @@ def _trajectories(cur, config: PairConfig, runs: list[str] | None, dedup: bool, 
     """
     create_pair_view(cur, config, runs)
     queries.run(cur, "export_rows", {**_ROWS_AS_IS, "dedup": dedup})
-    result = queries.run(cur, "export_format_trajectories")
-
-    def rows():
-        while batch := result.fetchmany(10_000):
-            for row in batch:
-                yield to_pair(row)
-
-    return collect_trajectories(rows(), config, run_id)
+    rows = iter_export_rows(cur, "export_format_trajectories")
+    return collect_trajectories(map(to_pair, rows), config, run_id)
 
 
 def to_nat_collection(collection: dict[str, Any], keep_run_id: bool) -> NatTrajectoryCollection:

@@ -21,7 +21,7 @@ from .models import DPOItem, Pair, PairConfig, Trajectory, TrajectoryCollection
 PAIR_COLUMNS = (
     "run_id", "example_id", "turn_id", "prompt", "chosen_response", "rejected_response",
     "chosen_score", "rejected_score", "score_diff", "reward", "chosen_index", "rejected_index",
-    "chosen_metadata", "rejected_metadata", "num_candidates", "example_seq", "turn_seq", "pair_rank",
+    "chosen_metadata", "rejected_metadata", "num_candidates", "example_seq", "turn_seq", "pair_rank", "chosen_seq", "rejected_seq",
 )
 
 
