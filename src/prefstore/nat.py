@@ -32,7 +32,7 @@ from nat.finetuning.interfaces.trajectory_builder import TrajectoryBuilder
 from pydantic import Field, ValidationError, model_validator
 
 from . import queries
-from .export import create_pair_view, iter_export_rows
+from .export import ROWS_AS_IS, create_pair_view, iter_export_rows
 from .models import DEFAULT_STEP_NAME, PairConfig
 from .pairs import collect_trajectories, to_pair
 from .store import PreferenceStore
@@ -42,12 +42,6 @@ logger = logging.getLogger(__name__)
 # Where NAT's DPOTrajectoryBuilder.log_progress writes by default: kept, so
 # whatever reads NAT's progress files finds ours in the same place.
 DEFAULT_PROGRESS_DIR = "./.tmp/nat/finetuning/dpo_trajectory_builder"
-
-# sql/export_rows.sql with everything but dedup switched off: file order, all
-# examples, no sample, no validation split.
-_ROWS_AS_IS = {"order": "file", "example_fraction": 1.0, "max_pairs": None, "seed": 0,
-               "validation_fraction": 0.0, "split_seed": 0}
-
 
 class PrefstoreDPOTrajectoryBuilderConfig(TrajectoryBuilderConfig, name="prefstore_dpo_traj_builder"):
     """NAT's `dpo_traj_builder` options (same names, same defaults) plus the store's.
@@ -239,7 +233,7 @@ def _trajectories(cur, config: PairConfig, runs: list[str] | None, dedup: bool, 
     (prompt, chosen, rejected) text.
     """
     create_pair_view(cur, config, runs)
-    queries.run(cur, "export_rows", {**_ROWS_AS_IS, "dedup": dedup})
+    queries.run(cur, "export_rows", {**ROWS_AS_IS, "dedup": dedup})
     rows = iter_export_rows(cur, "export_format_trajectories")
     return collect_trajectories(map(to_pair, rows), config, run_id)
 
