@@ -63,6 +63,7 @@ def _end_to_end(src: Path, data: Path, scale: str, reps: int) -> dict:
         peaks.append(max(ing.peak_rss_mb, exp.peak_rss_mb))
         commands = [ing.command, exp.command]
     base = measure.measure(measure.python(measure.BENCH / "baseline.py", src, base_out), reps)
+    floor = measure.measure(measure.python(measure.BENCH / "driver.py", "parse", src), reps)
     ours = sorted(i + e for i, e in zip(ingest_times, export_times))[len(ingest_times) // 2]
     peak = sorted(peaks)[len(peaks) // 2]
     lines = sum(1 for _ in out.open("rb"))
@@ -72,7 +73,7 @@ def _end_to_end(src: Path, data: Path, scale: str, reps: int) -> dict:
         path.unlink(missing_ok=True)
     measure.remove_store(db)
     return {"seconds": ours, "peak_rss_mb": peak, "runs": [i + e for i, e in zip(ingest_times, export_times)],
-            "commands": commands, "baseline": base, "speedup": base.seconds / ours,
+            "commands": commands, "baseline": base, "parse": floor, "speedup": base.seconds / ours,
             "memory_ratio": peak / base.peak_rss_mb, "lines": lines, "baseline_lines": base_lines,
             "same_lines": same}
 
@@ -100,8 +101,8 @@ def table(rows: list[dict]) -> list[str]:
 
 def e2e_table(rows: list[dict]) -> list[str]:
     lines = [
-        "| scale | prefstore ingest+export s (runs) | peak RSS MB | baseline s (runs) | baseline peak RSS MB | speedup | memory ratio | lines (baseline) | same lines |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| scale | prefstore ingest+export s (runs) | peak RSS MB | baseline s (runs) | baseline peak RSS MB | speedup | memory ratio | lines (baseline) | same lines | parse alone s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|",
     ]
     for r in rows:
         if "e2e" not in r:
@@ -111,7 +112,8 @@ def e2e_table(rows: list[dict]) -> list[str]:
         lines.append(
             f"| {r['scale']} | {e['seconds']:.2f} ({runs}) | {e['peak_rss_mb']:.0f} | {b.seconds:.2f} ({b.spread}) | "
             f"{b.peak_rss_mb:.0f} | {e['speedup']:.1f}x | {e['memory_ratio']:.2f} | "
-            f"{e['lines']:,} ({e['baseline_lines']:,}) | {'yes' if e['same_lines'] else 'no'} |")
+            f"{e['lines']:,} ({e['baseline_lines']:,}) | {'yes' if e['same_lines'] else 'no'} | "
+            f"{e['parse'].reported('seconds'):.2f} |")
     return lines
 
 
@@ -120,7 +122,7 @@ def commands(rows: list[dict]) -> list[str]:
     for r in rows:
         out += [r[k].command for k in ("pairs", "trajectories", "jsonl", "parquet") if k in r]
         if "e2e" in r:
-            out += r["e2e"]["commands"] + [r["e2e"]["baseline"].command]
+            out += r["e2e"]["commands"] + [r["e2e"]["baseline"].command, r["e2e"]["parse"].command]
     return out
 
 

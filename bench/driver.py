@@ -8,6 +8,8 @@ caller's wall clock includes.
   pairs DB [RUN_ID]         the pair query run to completion in DuckDB, rows in output order
   trajectories DB           store.trajectories(): NAT's TrajectoryCollection in memory
   parquet DB OUT            DuckDB COPY of the pair rows to Parquet (library, no CLI)
+  parse FILE                DuckDB's JSON reader over a NAT file, nothing kept: the least any
+                            ingest of it must do (the floor under end-to-end times)
 
 Memory limit: $PREFSTORE_MEMORY_LIMIT, else the CLI's default.
 """
@@ -73,7 +75,17 @@ def parquet(db: str, out: str) -> dict:
     return {"seconds": time.perf_counter() - start}
 
 
-OPS = {"ingest": ingest, "pairs": pairs, "trajectories": trajectories, "parquet": parquet}
+def parse(file: str) -> dict:
+    """Each item's id and steps parsed as JSON and counted: one pass of the parser, no transform."""
+    import duckdb  # noqa: PLC0415
+    start = time.perf_counter()
+    (n,) = duckdb.connect().execute(
+        "SELECT count(*) FROM read_json($path, format = 'array', maximum_object_size = 1073741824, "
+        "columns = {'id': 'JSON', 'intermediate_steps': 'JSON'})", {"path": file}).fetchall()[0]
+    return {"seconds": time.perf_counter() - start, "items": n}
+
+
+OPS = {"ingest": ingest, "pairs": pairs, "trajectories": trajectories, "parquet": parquet, "parse": parse}
 
 if __name__ == "__main__":
     if len(sys.argv) < 3 or sys.argv[1] not in OPS:

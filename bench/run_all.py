@@ -124,14 +124,15 @@ def _pairs_verdicts(rows: list[dict]) -> list[str]:
             e = r["e2e"]
             out.append(_verdict(e["speedup"] >= 25 and e["memory_ratio"] <= 1 / 3,
                                 f"end to end S: {e['speedup']:.1f}x faster than the baseline (target >= 25x), "
-                                f"{e['memory_ratio']:.2f} of its peak memory (target <= 0.33)"))
+                                f"{e['memory_ratio']:.2f} of its peak memory (target <= 0.33); 25x would be "
+                                f"{e['baseline'].seconds / 25:.2f} s, and DuckDB's JSON parser alone reads the "
+                                f"file in {e['parse'].reported('seconds'):.2f} s"))
         if r["scale"] == "L":
-            seconds = r["pairs"].seconds + r["jsonl"].seconds
-            peak = max(r["pairs"].peak_rss_mb, r["jsonl"].peak_rss_mb)
+            peak = r["jsonl"].peak_rss_mb
             out.append(_verdict(r["jsonl"].seconds < 60 and peak < TARGET_RSS_MB,
-                                f"L: export of {r['pairs'].reported('pairs'):,.0f} pairs to JSONL "
-                                f"{r['jsonl'].seconds:.1f} s (pair query alone {r['pairs'].seconds:.1f} s, "
-                                f"both {seconds:.1f} s), peak RSS {peak:.0f} MB (target < 60 s, < 2 GB)"))
+                                f"L: pairs and export of {r['pairs'].reported('pairs'):,.0f} pairs to JSONL "
+                                f"{r['jsonl'].seconds:.1f} s (the export command computes the pairs; Parquet "
+                                f"{r['parquet'].seconds:.1f} s), peak RSS {peak:.0f} MB (target < 60 s, < 2 GB)"))
     return out
 
 
