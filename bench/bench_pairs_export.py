@@ -9,12 +9,15 @@ Per scale, on a store holding that scale's run (ingested once, untimed here):
   export pq     prefstore export OUT.parquet
 End to end (file -> training JSONL), S and many: `prefstore ingest` + `prefstore
 export` on a fresh store (sum of the medians; peak = the larger peak) against
-`python bench/baseline.py IN OUT` (json.load, dicts, nested loops).
+`python bench/baseline.py IN OUT` (json.load, dicts, nested loops) and, where the
+nat extra is installed, `python bench/nat_builder.py IN OUT` (NAT's own builder
+and trainer adapter); `python bench/driver.py parse IN` times the JSON parse alone.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 from pathlib import Path
 
@@ -64,6 +67,11 @@ def _end_to_end(src: Path, data: Path, scale: str, reps: int) -> dict:
         commands = [ing.command, exp.command]
     base = measure.measure(measure.python(measure.BENCH / "baseline.py", src, base_out), reps)
     floor = measure.measure(measure.python(measure.BENCH / "driver.py", "parse", src), reps)
+    nat = None
+    if importlib.util.find_spec("nat") is not None:  # NAT's own builder, where the nat extra is installed
+        nat_out = data / f"nat-{scale}.jsonl"
+        nat = measure.measure(measure.python(measure.BENCH / "nat_builder.py", src, nat_out), reps)
+        nat_out.unlink(missing_ok=True)
     ours = sorted(i + e for i, e in zip(ingest_times, export_times))[len(ingest_times) // 2]
     peak = sorted(peaks)[len(peaks) // 2]
     lines = sum(1 for _ in out.open("rb"))
@@ -73,7 +81,7 @@ def _end_to_end(src: Path, data: Path, scale: str, reps: int) -> dict:
         path.unlink(missing_ok=True)
     measure.remove_store(db)
     return {"seconds": ours, "peak_rss_mb": peak, "runs": [i + e for i, e in zip(ingest_times, export_times)],
-            "commands": commands, "baseline": base, "parse": floor, "speedup": base.seconds / ours,
+            "commands": commands, "baseline": base, "parse": floor, "nat": nat, "speedup": base.seconds / ours,
             "memory_ratio": peak / base.peak_rss_mb, "lines": lines, "baseline_lines": base_lines,
             "same_lines": same}
 
@@ -101,8 +109,8 @@ def table(rows: list[dict]) -> list[str]:
 
 def e2e_table(rows: list[dict]) -> list[str]:
     lines = [
-        "| scale | prefstore ingest+export s (runs) | peak RSS MB | baseline s (runs) | baseline peak RSS MB | speedup | memory ratio | lines (baseline) | same lines | parse alone s |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|",
+        "| scale | prefstore ingest+export s (runs) | peak RSS MB | baseline s (runs) | baseline peak RSS MB | speedup | memory ratio | lines (baseline) | same lines | parse alone s | NAT's builder s (peak RSS MB) | speedup vs NAT |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|",
     ]
     for r in rows:
         if "e2e" not in r:
@@ -113,8 +121,15 @@ def e2e_table(rows: list[dict]) -> list[str]:
             f"| {r['scale']} | {e['seconds']:.2f} ({runs}) | {e['peak_rss_mb']:.0f} | {b.seconds:.2f} ({b.spread}) | "
             f"{b.peak_rss_mb:.0f} | {e['speedup']:.1f}x | {e['memory_ratio']:.2f} | "
             f"{e['lines']:,} ({e['baseline_lines']:,}) | {'yes' if e['same_lines'] else 'no'} | "
-            f"{e['parse'].reported('seconds'):.2f} |")
+            f"{e['parse'].reported('seconds'):.2f} | {_nat_cells(e)} |")
     return lines
+
+
+def _nat_cells(e: dict) -> str:
+    nat = e["nat"]
+    if nat is None:
+        return "not installed (the nat extra) | -"
+    return f"{nat.seconds:.2f} ({nat.peak_rss_mb:.0f}) | {nat.seconds / e['seconds']:.1f}x"
 
 
 def commands(rows: list[dict]) -> list[str]:
@@ -123,6 +138,7 @@ def commands(rows: list[dict]) -> list[str]:
         out += [r[k].command for k in ("pairs", "trajectories", "jsonl", "parquet") if k in r]
         if "e2e" in r:
             out += r["e2e"]["commands"] + [r["e2e"]["baseline"].command, r["e2e"]["parse"].command]
+            out += [r["e2e"]["nat"].command] if r["e2e"]["nat"] else []
     return out
 
 

@@ -126,7 +126,9 @@ def _pairs_verdicts(rows: list[dict]) -> list[str]:
                                 f"end to end S: {e['speedup']:.1f}x faster than the baseline (target >= 25x), "
                                 f"{e['memory_ratio']:.2f} of its peak memory (target <= 0.33); 25x would be "
                                 f"{e['baseline'].seconds / 25:.2f} s, and DuckDB's JSON parser alone reads the "
-                                f"file in {e['parse'].reported('seconds'):.2f} s"))
+                                f"file in {e['parse'].reported('seconds'):.2f} s"
+                                + (f"; NAT's own builder takes {e['nat'].seconds:.2f} s "
+                                   f"({e['nat'].seconds / e['seconds']:.1f}x prefstore's time)" if e["nat"] else "")))
         if r["scale"] == "L":
             peak = r["jsonl"].peak_rss_mb
             out.append(_verdict(r["jsonl"].seconds < 60 and peak < TARGET_RSS_MB,
