@@ -14,6 +14,7 @@ import pytest
 from prefstore import PairConfig, PreferenceStore
 from prefstore import export as export_module
 from prefstore.models import ExportOptions
+from prefstore.pairs import create_pair_view
 
 from .conftest import SAMPLE_RUNS, sample_file
 
@@ -65,7 +66,7 @@ def test_batched_export_equals_one_batch(pooled, tmp_path, monkeypatch, case):
         whole.parent.mkdir()
         store.export(whole, config, ExportOptions(**options))
         with store.cursor() as cur:  # the default really is one batch here: the comparison means something
-            export_module.create_pair_view(cur, config, None)
+            create_pair_view(cur, config, None)
             export_module.queries.run(cur, "export_rows", {
                 "order": "file", "example_fraction": 1.0, "dedup": False, "max_pairs": None, "seed": 0,
                 "validation_fraction": 0.0, "split_seed": 0})

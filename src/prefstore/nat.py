@@ -32,9 +32,9 @@ from nat.finetuning.interfaces.trajectory_builder import TrajectoryBuilder
 from pydantic import Field, ValidationError, model_validator
 
 from . import queries
-from .export import ROWS_AS_IS, create_pair_view, iter_export_rows
+from .export import ROWS_AS_IS, iter_export_rows
 from .models import DEFAULT_STEP_NAME, PairConfig
-from .pairs import collect_trajectories, to_pair
+from .pairs import collect_trajectories, create_pair_view, to_pair
 from .store import PreferenceStore
 
 logger = logging.getLogger(__name__)
@@ -235,7 +235,7 @@ def _trajectories(cur, config: PairConfig, runs: list[str] | None, dedup: bool, 
     create_pair_view(cur, config, runs)
     queries.run(cur, "export_rows", {**ROWS_AS_IS, "dedup": dedup})
     rows = iter_export_rows(cur, "export_format_trajectories")
-    return collect_trajectories(map(to_pair, rows), config, run_id)
+    return collect_trajectories((to_pair(text) for (text,) in rows), config, run_id)
 
 
 def to_nat_collection(collection: dict[str, Any], keep_run_id: bool) -> NatTrajectoryCollection:

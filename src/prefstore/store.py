@@ -297,13 +297,13 @@ class PreferenceStore(Store):
         import itertools
 
         from .models import PairConfig
-        from .pairs import iter_pair_rows, to_pair
+        from .pairs import iter_pair_json, to_pair
         config = config or PairConfig()
         if limit is not None and (config.max_pairs_per_turn is None or config.max_pairs_per_turn > limit):
             config = config.model_copy(update={"max_pairs_per_turn": max(limit, 1)})
         with self.cursor() as cur:
-            for row in itertools.islice(iter_pair_rows(cur, config, runs), limit):
-                yield to_pair(row)
+            for text in itertools.islice(iter_pair_json(cur, config, runs), limit):
+                yield to_pair(text)
 
     def pairs(self, config=None, runs=None):
         """All pairs for `config` (a PairConfig) over `runs` (None = every run), in output order."""
