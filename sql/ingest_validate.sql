@@ -1,15 +1,21 @@
 -- ingest_validate: type and check every staged row into the temp table `checked`.
 -- No parameters. Reads `stage` (stage_fields.sql).
--- Rows: every `stage` row, with typed columns and `reason`: NULL for a good
--- candidate, else why it is rejected. Item marker rows (step_pos = 0) carry
--- a reason only when the item itself is unusable; `is_marker` tells them apart.
+-- Rows: every `stage` row, with `reason`: NULL for a good candidate, else why
+-- it is rejected. Item marker rows (step_pos = 0) carry a reason only when the
+-- item itself is unusable; `is_marker` tells them apart.
+-- Columns: only those ingest_insert, ingest_rejects, ingest_summary and
+-- ingest_typed_fallback read (each row is written once more here: narrow rows
+-- make this query a third cheaper): item_pos, step_pos, is_marker, event_type,
+-- example_id, turn_id_text, turn_index_value, step_name_text, prompt, response,
+-- score_value, step_uuid_text, metadata, raw, candidate_index_value, reason.
 -- candidate_index defaults to the candidate's 0-based position among the good
 -- candidates of its turn; a second candidate with the same
 -- (step_name, example_id, turn_id, candidate_index) is rejected as a duplicate.
 CREATE OR REPLACE TEMP TABLE checked AS
 WITH typed AS (
     SELECT
-        *,
+        item_pos, step_pos, has_steps, step_type, payload_type, event_type, step_name, data_type,
+        turn_id, turn_index, score, input, output, metadata, raw,
         step_pos = 0 AS is_marker,
         CASE
             WHEN id_type = 'VARCHAR' THEN raw_id ->> '$'
@@ -60,8 +66,10 @@ judged AS (
             -- with 100+ opening brackets: drop strings and all but brackets,
             -- then the brackets must match "balanced, at most 100 deep"
             -- (that pattern nests (?:[ ... ])* 100 times; RE2, linear time).
-            WHEN length(CAST(metadata AS VARCHAR))
-                 - length(replace(replace(CAST(metadata AS VARCHAR), '[', ''), '{', '')) > 100
+            -- (The length test first only skips the count for short metadata.)
+            WHEN length(CAST(metadata AS VARCHAR)) > 100
+                 AND length(CAST(metadata AS VARCHAR))
+                     - length(replace(replace(CAST(metadata AS VARCHAR), '[', ''), '{', '')) > 100
                  AND NOT regexp_full_match(
                         regexp_replace(regexp_replace(CAST(metadata AS VARCHAR),
                             '"(?:[^"\\]|\\.)*"', '', 'g'), '[^\[\]{}]', '', 'g'),
@@ -127,7 +135,20 @@ numbered AS (
     FROM keys
 )
 SELECT
-    s.* EXCLUDE (reason),
+    s.item_pos,
+    s.step_pos,
+    s.is_marker,
+    s.event_type,
+    s.example_id,
+    s.turn_id_text,
+    s.turn_index_value,
+    s.step_name_text,
+    s.prompt,
+    s.response,
+    s.score_value,
+    s.step_uuid_text,
+    s.metadata,
+    s.raw,
     n.candidate_index_value,
     CASE
         WHEN n.duplicate THEN 'duplicate candidate (same step name, example, turn and candidate_index)'

@@ -10,12 +10,9 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import pydantic
-from rich.console import Console
-from rich.table import Table
 
 from ._version import __version__
 from .errors import BadOption, PrefstoreError
@@ -23,8 +20,35 @@ from .models import DEFAULT_STEP_NAME, ExportOptions, PairConfig
 from .progress import total_size, track
 from .store import DEFAULT_WAIT_SECONDS, PreferenceStore, default_db_path
 
-out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
-err = Console(stderr=True, soft_wrap=True)
+if TYPE_CHECKING:
+    import pydantic
+
+
+class _LazyConsole:
+    """rich's Console, made (and rich imported) on first use: `prefstore ingest --quiet` never needs it."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real(), name)
+
+    def __enter__(self) -> Any:  # rich's Live uses `with console:` (special methods skip __getattr__)
+        return self._real().__enter__()
+
+    def __exit__(self, *exc: Any) -> None:
+        self._real().__exit__(*exc)
+
+    def _real(self) -> Any:
+        if self._console is None:
+            from rich.console import Console
+            self._console = Console(**self._options)
+        return self._console
+
+
+out = _LazyConsole(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
+err = _LazyConsole(stderr=True, soft_wrap=True)
 
 
 class _Group(click.Group):
@@ -36,11 +60,14 @@ class _Group(click.Group):
         except PrefstoreError as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(1)
-        except pydantic.ValidationError as exc:
-            click.echo(f"Error: {_validation_message(exc)}", err=True)
-            sys.exit(1)
         except BrokenPipeError:
             sys.exit(0)
+        except Exception as exc:
+            loaded = sys.modules.get("pydantic")  # not imported: no ValidationError either
+            if loaded is None or not isinstance(exc, loaded.ValidationError):
+                raise
+            click.echo(f"Error: {_validation_message(exc)}", err=True)
+            sys.exit(1)
 
 
 def _validation_message(exc: pydantic.ValidationError) -> str:
@@ -225,6 +252,8 @@ def pairs(config: PairConfig, runs: list[str] | None, limit: int, fmt: str) -> N
         return
     title = (f"pairs ({config.mode}), first {len(shown)}; total not counted (see warning)" if total is None
              else f"{total} pairs ({config.mode}){'' if len(shown) == total else f', first {len(shown)}'}")
+    from rich.table import Table
+
     table = Table(title=title)
     for column in ("run", "example", "turn", "chosen", "rejected", "chosen score", "rejected score", "diff", "reward"):
         table.add_column(column, overflow="fold")
@@ -250,6 +279,8 @@ def stats(config: PairConfig, runs: list[str] | None) -> None:
 
 
 def render_stats(summary: dict) -> None:
+    from rich.table import Table
+
     table = Table(title=f"runs ({summary['config']['ttc_step_name']})")
     columns = ["run_id", "examples", "turns", "candidates", "other_candidates", "single_candidate_turns",
                "rejects", "max_candidates_per_turn"]
@@ -365,6 +396,8 @@ def render_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:
         for row in rows:
             click.echo(json.dumps(dict(zip(columns, row)), default=str, ensure_ascii=False))
     else:
+        from rich.table import Table
+
         table = Table()
         for column in columns:
             table.add_column(column, overflow="fold")

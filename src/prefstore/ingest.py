@@ -1,9 +1,10 @@
 """Ingest: NAT evaluation output (a file, or NAT objects in-process) into the store.
 
 Parsing is DuckDB's: `sql/stage_nat_eval_typed.sql` reads the file with the
-steps typed as structs (the fast path); when that read fails or finds anything
-to reject, `sql/stage_nat_eval.sql` reads it again keeping each step as JSON
-and `sql/stage_fields.sql` pulls the fields. `sql/ingest_validate.sql` types
+steps typed as structs (the fast path; a big file is read as several pieces
+in parallel, see `_read_typed`); when that read fails or finds anything to
+reject, `sql/stage_nat_eval.sql` reads it again keeping each step as JSON and
+`sql/stage_fields.sql` pulls the fields. `sql/ingest_validate.sql` types
 and judges every row. Staging fills temp tables before the write transaction;
 Python only decides run identity and wraps the writes in one transaction, so a
 failure leaves the store as it was.
@@ -11,13 +12,18 @@ failure leaves the store as it was.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import mmap
 import os
-from collections.abc import Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import duckdb
 from pydantic import BaseModel
@@ -28,15 +34,25 @@ from .errors import BadInput, RunExists
 from .models import DEFAULT_STEP_NAME, IngestReport
 from .store import Store
 
-_HASH_CHUNK = 8 << 20
+_HASH_BLOCK = 4 << 20
 _MIN_OBJECT_BYTES = 16 << 20
+# A NAT file at least this big is read as pieces in parallel (see _read_typed);
+# below it the copy and a second scan cost more than the second thread saves.
+CHUNK_MIN_BYTES = 32 << 20
+CHUNKS_PER_THREAD = 2  # several per thread: one slow piece does not leave a thread idle
+_FD_DIR = Path("/proc/self/fd")  # Linux: open files by descriptor, even unlinked ones
 
 
-def file_sha256(path: Path) -> str:
+def file_sha256(path: Path, before_block: Callable[[], None] | None = None) -> str:
+    """The file's SHA-256; `before_block` is called before each 4 MB block (see _Digest)."""
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_HASH_CHUNK):
-            digest.update(chunk)
+    block = bytearray(_HASH_BLOCK)
+    view = memoryview(block)
+    with path.open("rb", buffering=0) as handle:
+        while size := handle.readinto(block):
+            if before_block is not None:
+                before_block()
+            digest.update(view[:size])
     return digest.hexdigest()
 
 
@@ -87,23 +103,65 @@ def ingest_nat_eval(
     file = Path(path)
     check_nat_file(file)
 
-    def stage(cur: duckdb.DuckDBPyConnection) -> bool:
-        """The typed one-pass read when it can stand (True: `checked` is ready), else the robust read."""
-        if _stage_typed(cur, file):
-            return True
-        try:
-            _read_json(cur, "stage_nat_eval", file)
-        except duckdb.Error as exc:
-            raise BadInput(f"{file}: not a readable NAT evaluation file: {_first_line(exc)}") from None
-        return False
-
-    # DuckDB reads a JSON array on one thread: the digest is computed on the other core meanwhile.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefstore-sha256") as pool:
-        return _ingest(store, stage, run_id, pool.submit(file_sha256, file), "nat_eval", str(file),
-                       meta, replace)
+        digest = _Digest(pool, file)
+
+        def stage(cur: duckdb.DuckDBPyConnection) -> bool:
+            """The typed one-pass read when it can stand (True: `checked` is ready), else the robust read."""
+            if _stage_typed(cur, file, digest):
+                return True
+            try:
+                _read_json(cur, "stage_nat_eval", [file])
+            except duckdb.Error as exc:
+                raise BadInput(f"{file}: not a readable NAT evaluation file: {_first_line(exc)}") from None
+            return False
+
+        try:
+            return _ingest(store, stage, run_id, digest, "nat_eval", str(file), meta, replace)
+        finally:
+            digest.stop()
 
 
-def _stage_typed(cur: duckdb.DuckDBPyConnection, file: Path) -> bool:
+class _Digest:
+    """A file's SHA-256, computed on the pool's thread while DuckDB leaves a core free.
+
+    It starts at once, and pauses (`paused()`) while DuckDB parses pieces of
+    the file on every core; `stop` ends it early when the ingest failed.
+    """
+
+    def __init__(self, pool: ThreadPoolExecutor, file: Path) -> None:
+        self._free = threading.Event()
+        self._free.set()
+        self._stopped = False
+        self._future = pool.submit(file_sha256, file, self._wait)
+
+    def _wait(self) -> None:
+        """Before each block: wait while paused; once stopped, end the digest."""
+        self._free.wait()
+        if self._stopped:
+            raise _Stopped
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        self._free.clear()
+        try:
+            yield
+        finally:
+            self._free.set()
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._free.set()
+
+    def result(self) -> str:
+        return self._future.result()
+
+
+class _Stopped(Exception):
+    """The digest was no longer needed."""
+
+
+def _stage_typed(cur: duckdb.DuckDBPyConnection, file: Path, digest: _Digest) -> bool:
     """Stage and check `file` with the steps typed as structs; False if the robust path must redo it.
 
     Parsing each step once into typed columns is several times cheaper than
@@ -113,26 +171,152 @@ def _stage_typed(cur: duckdb.DuckDBPyConnection, file: Path) -> bool:
     go to the robust path, so rejects and their reasons never depend on it.
     """
     try:
-        _read_json(cur, "stage_nat_eval_typed", file)
+        _read_typed(cur, file, digest)
     except duckdb.Error:
         return False
     queries.run(cur, "ingest_validate")
     return not queries.run(cur, "ingest_typed_fallback").fetchone()[0]
 
 
-def _read_json(cur: duckdb.DuckDBPyConnection, query: str, file: Path) -> None:
+def _read_typed(cur: duckdb.DuckDBPyConnection, file: Path, digest: _Digest) -> None:
+    """Run stage_nat_eval_typed.sql on the file's pieces in parallel when it pays, else on the whole file.
+
+    DuckDB reads one JSON array on one thread, but several files in parallel.
+    If any piece fails to read, the whole file is read instead, so errors
+    (and, through the robust path, rejects) are exactly the whole-file read's.
+    The digest pauses while DuckDB parses the pieces on every core.
+    """
+    count = _chunk_count(cur, file)
+    if count > 1:
+        with _chunks(file, count) as pieces:
+            if len(pieces) > 1:
+                try:
+                    with digest.paused():
+                        _read_json(cur, "stage_nat_eval_typed", pieces)
+                    return
+                except duckdb.Error:
+                    pass
+    _read_json(cur, "stage_nat_eval_typed", [file])
+
+
+def _chunk_count(cur: duckdb.DuckDBPyConnection, file: Path) -> int:
+    """How many pieces to read `file` as: 1 (whole) if small, on one thread, or if DuckDB may reorder rows.
+
+    stage_nat_eval_typed.sql numbers items in insertion order, which DuckDB
+    keeps only with preserve_insertion_order on (its default).
+    """
+    if file.stat().st_size < CHUNK_MIN_BYTES:
+        return 1
+    threads, ordered = queries.run(cur, "ingest_read_settings").fetchone()
+    return threads * CHUNKS_PER_THREAD if threads > 1 and ordered else 1
+
+
+@contextlib.contextmanager
+def _chunks(file: Path, count: int) -> Iterator[list[Path]]:
+    """Up to `count` pieces of `file`: anonymous temp files that DuckDB opens through /proc/self/fd.
+
+    The pieces have no name in any folder, so nothing is left behind: they
+    vanish when closed on exit (also on error or interrupt), or when the
+    process dies, even by SIGKILL. Yields [] when the file does not split (see
+    _split_ranges), on a system without /proc/self/fd, or when the temp folder
+    lacks room for them (checked first, never filled): the caller then reads
+    the whole file.
+    """
+    with contextlib.ExitStack() as opened:
+        try:
+            ranges = _split_ranges(file, count) if _room_for_chunks(file) else []
+            pieces = _write_chunks(file, ranges, opened) if len(ranges) > 1 else []
+        except (OSError, ValueError):  # ValueError: mmap refused the file
+            pieces = []
+        yield pieces
+
+
+def _room_for_chunks(file: Path) -> bool:
+    """Pieces can be read by path (/proc/self/fd) and the temp folder holds a copy of `file` twice over."""
+    return _FD_DIR.is_dir() and shutil.disk_usage(tempfile.gettempdir()).free >= 2 * file.stat().st_size
+
+
+def _split_ranges(file: Path, count: int) -> list[tuple[int, int]]:
+    """Byte ranges of up to `count` runs of whole top-level items, about equal in size; [] if none.
+
+    NAT writes json.dump(indent=...): items are separated by "}," + newline +
+    the indent that precedes the first item, found from the file's head (no
+    newline there, e.g. compact JSON: no split). Each range but the first
+    starts after such a separator's comma, each but the last ends after its
+    "}". Why the pieces ("[" + range + "]") hold exactly the file's items, in
+    order, whenever every piece parses as an array: a raw newline cannot occur
+    inside a JSON string, and a cut at a wrong depth or inside a string leaves
+    some piece with unbalanced brackets or an unterminated string, which fails
+    to parse (then the whole file is read instead).
+    """
+    size = file.stat().st_size
+    with file.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
+        head = view[: 64 << 10]
+        opening = len(head) - len(head.lstrip(b"\xef\xbb\xbf").lstrip())
+        first = len(head) - len(head[opening + 1:].lstrip())
+        indent = head[opening + 1:first]
+        if head[opening:opening + 1] != b"[" or head[first:first + 1] != b"{" or b"\n" not in indent:
+            return []
+        separator = b"}," + indent + b"{"
+        cuts: list[int] = []
+        for k in range(1, count):
+            at = view.find(separator, max(size * k // count, cuts[-1] + 1 if cuts else first))
+            if at < 0:
+                break
+            cuts.append(at)
+    return list(zip([0] + [at + 2 for at in cuts], [at + 1 for at in cuts] + [size]))
+
+
+def _write_chunks(file: Path, ranges: list[tuple[int, int]], opened: contextlib.ExitStack) -> list[Path]:
+    """Write each range as an anonymous JSON array file ("[" + range + "]", the file's own brackets
+    kept at its ends), left open in `opened`; returns the paths DuckDB reads them by."""
+    pieces = []
+    with file.open("rb") as source:
+        for k, (start, end) in enumerate(ranges):
+            out = opened.enter_context(tempfile.TemporaryFile(prefix="prefstore-chunk-", buffering=0))
+            if k > 0:
+                out.write(b"[")
+            _copy_range(source, out, start, end - start)
+            if k < len(ranges) - 1:
+                out.write(b"]")
+            pieces.append(_FD_DIR / str(out.fileno()))
+    return pieces
+
+
+def _copy_range(source: BinaryIO, out: BinaryIO, offset: int, length: int) -> None:
+    """Append `length` bytes of `source` from `offset` to `out`: in the kernel where it can (no Python copy)."""
+    try:
+        while length > 0:
+            copied = os.copy_file_range(source.fileno(), out.fileno(), length, offset)
+            if copied == 0:
+                raise OSError("copy_file_range stopped early")
+            offset += copied
+            length -= copied
+    except (AttributeError, OSError):  # no copy_file_range here, or not between these filesystems
+        source.seek(offset)
+        while length > 0:
+            block = source.read(min(length, 8 << 20))
+            if not block:
+                raise OSError(f"{source.name}: file shrank while being split") from None
+            out.write(block)
+            length -= len(block)
+
+
+def _read_json(cur: duckdb.DuckDBPyConnection, query: str, files: list[Path]) -> None:
     """Run a read_json staging query with DuckDB's 16 MB object buffer, growing it only if an item needs it.
 
     DuckDB allocates that buffer per reader thread: sized to the whole file (as
     would always fit), peak memory grows with the file (1.8 GB RSS for 1.4 GB).
+    The query gets `$path` (the first file) and `$paths` (all) and binds those it names.
     """
-    params = {"path": str(file), "max_object_bytes": _MIN_OBJECT_BYTES}
+    params = {"path": str(files[0]), "paths": [str(f) for f in files], "max_object_bytes": _MIN_OBJECT_BYTES}
     try:
         queries.run(cur, query, params)
     except duckdb.InvalidInputException as exc:
-        if "maximum_object_size" not in str(exc) or file.stat().st_size < _MIN_OBJECT_BYTES:
+        largest = max(f.stat().st_size for f in files)
+        if "maximum_object_size" not in str(exc) or largest < _MIN_OBJECT_BYTES:
             raise
-        params["max_object_bytes"] = file.stat().st_size + 1
+        params["max_object_bytes"] = largest + 1
         queries.run(cur, query, params)
 
 
@@ -241,7 +425,7 @@ def _check_parquet_columns(cur: duckdb.DuckDBPyConnection, file: Path) -> None:
 
 
 def _ingest(store, stage, run_id, sha, source_format, source_path, meta, replace) -> IngestReport:
-    """Stage, check and store one run. `sha` may be a Future (a file's digest still being
+    """Stage, check and store one run. `sha` may be a _Digest (a file's digest still being
     computed); `run_id` None means the digest's default. Unless this run may already be
     in the store, staging then starts at once instead of waiting for the digest."""
     source = source_path or "(in-process items)"
@@ -249,10 +433,11 @@ def _ingest(store, stage, run_id, sha, source_format, source_path, meta, replace
     with store.cursor() as cur:
         # Staging fills temp tables private to this cursor, before the write
         # transaction: a failed typed read (see _stage_typed) would abort it.
-        early = isinstance(sha, Future) and not queries.run(
+        deferred = isinstance(sha, _Digest)
+        early = deferred and not queries.run(
             cur, "runs_maybe_same", {"run_id": run_id, "source_path": source_path}).fetchone()[0]
         staged = stage(cur) if early else None
-        if isinstance(sha, Future):
+        if deferred:
             sha = sha.result()
         run_id = run_id or default_run_id(sha)
         if _existing(cur, run_id, sha, replace) == "same":

@@ -14,17 +14,11 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TransferSpeedColumn,
-)
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # rich is imported when a display is drawn: `--quiet` runs start faster
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
 
 
 class Tracker:
@@ -64,10 +58,24 @@ def track(description: str, total_bytes: int | None = None, *, quiet: bool = Fal
     `Tracker.advance`); without, a spinner and the elapsed time. The display
     disappears when the block ends, leaving the command's own output.
     """
-    console = console or Console(stderr=True)
+    if quiet:
+        yield Tracker()
+        return
+    if console is None:
+        from rich.console import Console
+        console = Console(stderr=True)
     if not enabled(quiet, console):
         yield Tracker()
         return
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TransferSpeedColumn,
+    )
     columns = [SpinnerColumn(), TextColumn("{task.description}")]
     if total_bytes is not None:
         columns += [BarColumn(), DownloadColumn(), TransferSpeedColumn()]
