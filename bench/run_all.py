@@ -129,6 +129,11 @@ def _pairs_verdicts(rows: list[dict]) -> list[str]:
                                 f"file in {e['parse'].reported('seconds'):.2f} s"
                                 + (f"; NAT's own builder takes {e['nat'].seconds:.2f} s "
                                    f"({e['nat'].seconds / e['seconds']:.1f}x prefstore's time)" if e["nat"] else "")))
+        if "e2e_small" in r:
+            e = r["e2e_small"]
+            out.append(_verdict(e["speedup"] >= 25 and e["memory_ratio"] <= 1 / 3,
+                                f"end to end S with --memory-limit {e['memory_limit']}: {e['speedup']:.1f}x faster "
+                                f"than the baseline, {e['memory_ratio']:.2f} of its peak memory (the same targets)"))
         if r["scale"] == "L":
             peak = r["jsonl"].peak_rss_mb
             out.append(_verdict(r["jsonl"].seconds < 60 and peak < TARGET_RSS_MB,
