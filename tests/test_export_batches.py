@@ -6,6 +6,7 @@ down to a few pairs (export.BATCH_TEXT_BYTES / _MIN_BATCH_PAIRS) and compares.""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
@@ -67,9 +68,7 @@ def test_batched_export_equals_one_batch(pooled, tmp_path, monkeypatch, case):
         store.export(whole, config, ExportOptions(**options))
         with store.cursor() as cur:  # the default really is one batch here: the comparison means something
             create_pair_view(cur, config, None)
-            export_module.queries.run(cur, "export_rows", {
-                "order": "file", "example_fraction": 1.0, "dedup": False, "max_pairs": None, "seed": 0,
-                "validation_fraction": 0.0, "split_seed": 0})
+            export_module.queries.run(cur, "export_rows", {**export_module.ROWS_AS_IS, "dedup": False})
             assert len(export_module.batches(cur)) == 1
             small_batches(monkeypatch, 7)
             assert len(export_module.batches(cur)) > 3
@@ -118,3 +117,18 @@ def test_failed_batch_leaves_no_output_and_no_parts(pooled, tmp_path, monkeypatc
         store.export(out)
     assert len(calls) == 3
     assert list(out.parent.iterdir()) == []
+
+
+def test_parts_are_joined_without_copy_file_range(pooled, tmp_path, monkeypatch):
+    """Where the kernel copy is missing or refused (not Linux, other filesystems), the
+    read/write loop joins the batches' files into the same bytes."""
+    with PreferenceStore(pooled, read_only=True) as store:
+        store.export(tmp_path / "whole.jsonl")
+        small_batches(monkeypatch, 7)
+
+        def refused(*args):
+            raise OSError("copy_file_range refused")
+
+        monkeypatch.setattr(os, "copy_file_range", refused)
+        store.export(tmp_path / "batched.jsonl")
+    assert (tmp_path / "batched.jsonl").read_bytes() == (tmp_path / "whole.jsonl").read_bytes()

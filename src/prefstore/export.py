@@ -36,6 +36,7 @@ from pydantic import TypeAdapter
 from . import queries
 from ._version import __version__
 from .errors import BadInput, BadOption, SplitImpossible
+from .fileops import copy_range
 from .models import ExportOptions, PairConfig
 from .pairs import check_runs, create_pair_view, to_pair, to_trajectory
 
@@ -375,22 +376,18 @@ def _copy_batch(cur: duckdb.DuckDBPyConnection, query: str, params: dict[str, An
 
 
 def _concatenate(parts: list[Path], out: Path) -> None:
-    """Append the parts' bytes to `out`, in order, copied by the kernel."""
-    with out.open("wb") as dst:
+    """Append the parts' bytes to `out`, in order."""
+    with out.open("wb", buffering=0) as dst:
         for part in parts:
-            with part.open("rb") as src:
-                size = os.fstat(src.fileno()).st_size
-                offset = 0
-                while offset < size:
-                    offset += os.sendfile(dst.fileno(), src.fileno(), offset, size - offset)
+            with part.open("rb", buffering=0) as src:
+                copy_range(src, dst, 0, os.fstat(src.fileno()).st_size)
 
 
-def iter_export_rows(cur: duckdb.DuckDBPyConnection, query: str, params: dict[str, Any] | None = None,
-                     fetch: int = 10_000) -> Iterator[tuple]:
-    """Rows of `sql/<query>.sql` (over `export_batch`) for all of `export_rows`, in output order."""
+def iter_export_rows(cur: duckdb.DuckDBPyConnection, query: str, fetch: int = 10_000) -> Iterator[tuple]:
+    """Rows of `sql/<query>.sql` (over `export_batch`, no parameters) for all of `export_rows`, in output order."""
     for first, last in batches(cur):
         select_batch(cur, first, last)
-        result = queries.run(cur, query, params)
+        result = queries.run(cur, query)
         while rows := result.fetchmany(fetch):
             yield from rows
 

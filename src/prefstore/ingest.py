@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import duckdb
 from pydantic import BaseModel
@@ -31,6 +31,7 @@ from pydantic import BaseModel
 from . import queries
 from ._version import __version__
 from .errors import BadInput, RunExists
+from .fileops import copy_range
 from .models import DEFAULT_STEP_NAME, IngestReport
 from .store import Store
 
@@ -276,30 +277,11 @@ def _write_chunks(file: Path, ranges: list[tuple[int, int]], opened: contextlib.
             out = opened.enter_context(tempfile.TemporaryFile(prefix="prefstore-chunk-", buffering=0))
             if k > 0:
                 out.write(b"[")
-            _copy_range(source, out, start, end - start)
+            copy_range(source, out, start, end - start)
             if k < len(ranges) - 1:
                 out.write(b"]")
             pieces.append(_FD_DIR / str(out.fileno()))
     return pieces
-
-
-def _copy_range(source: BinaryIO, out: BinaryIO, offset: int, length: int) -> None:
-    """Append `length` bytes of `source` from `offset` to `out`: in the kernel where it can (no Python copy)."""
-    try:
-        while length > 0:
-            copied = os.copy_file_range(source.fileno(), out.fileno(), length, offset)
-            if copied == 0:
-                raise OSError("copy_file_range stopped early")
-            offset += copied
-            length -= copied
-    except (AttributeError, OSError):  # no copy_file_range here, or not between these filesystems
-        source.seek(offset)
-        while length > 0:
-            block = source.read(min(length, 8 << 20))
-            if not block:
-                raise OSError(f"{source.name}: file shrank while being split") from None
-            out.write(block)
-            length -= len(block)
 
 
 def _read_json(cur: duckdb.DuckDBPyConnection, query: str, files: list[Path]) -> None:

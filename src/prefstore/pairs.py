@@ -54,8 +54,9 @@ def create_pair_view(cur: duckdb.DuckDBPyConnection, config: PairConfig,
     """Expose the pair query's rows, for these options, as the relation `pair_rows` on `cur`.
 
     Readers order the rows themselves (pairs_json.sql, export_rows.sql); the
-    query's own ORDER BY costs nothing there (measured at 12M pairs: 34.0 s
-    without it, 34.5 s with).
+    query's own ORDER BY stays in the text (the L export figure in
+    bench/RESULTS.md includes it), as stripping it needed a sqlglot round trip
+    on every export.
     """
     name = query_name(config)
     params = queries.bind(name, pair_params(config, check_runs(cur, runs)))
@@ -96,7 +97,7 @@ def to_trajectory(pair: Pair, config: PairConfig) -> Trajectory:
     else:
         metadata["num_candidates"] = pair.num_candidates
     metadata["run_id"] = pair.run_id
-    # validating constructors: pydantic's model_construct, in Python, measured 2x slower here
+    # validating constructors: pydantic's model_construct runs in Python and was slower here
     item = DPOItem(prompt=pair.prompt, chosen_response=pair.chosen_response,
                    rejected_response=pair.rejected_response)
     return Trajectory(episode=[item], reward=pair.reward, metadata=metadata)
