@@ -51,8 +51,8 @@ def run(scales: list[str], reps: int, data: Path) -> list[dict]:
         measure.remove_store(store)
         measure.measure(measure.prefstore("--db", store, "ingest", "--quiet", src), 1)
         row = {"scale": scale, "input_mb": src.stat().st_size / 1e6, "store_mb": measure.store_bytes(store) / 1e6}
-        params = queries.bind("pairs_exhaustive", pair_params(PairConfig(), None))
-        pair_sql = f"CREATE OR REPLACE TEMP TABLE p AS {queries.text('pairs_exhaustive')}"
+        params = queries.bind("pairs/exhaustive", pair_params(PairConfig(), None))
+        pair_sql = f"CREATE OR REPLACE TEMP TABLE p AS {queries.text('pairs/exhaustive')}"
         for layout in ("inline", "normalized"):
             path = data / f"storage-{scale}-{layout}.duckdb"
             measure.remove_store(path)

@@ -92,7 +92,7 @@ def test_read_commands_on_missing_store(tmp_path):
 def test_db_option_placement_and_env(tmp_path, db_path):
     run_cli("ingest", sample_file("int-ids"), "--db", db_path, check=True)
     via_env = run_cli("runs", "--format", "json", env=cli_env(PREFSTORE_DB=str(db_path)), check=True)
-    assert json.loads(via_env.stdout.splitlines()[0])["n_candidates"] == 38
+    assert json.loads(via_env.stdout)[0]["n_candidates"] == 38
     default = run_cli("ingest", sample_file("int-ids"), cwd=tmp_path, check=True)
     assert "ingested as run" in default.stdout
     assert (tmp_path / "prefstore.duckdb").exists()
@@ -104,7 +104,7 @@ def test_pairs_table_and_json(db_path):
     assert "223 pairs (exhaustive), first 5" in table.stdout
     rows = run_cli("--db", db_path, "pairs", "--best-vs-worst", "--min-score-diff", "0.1",
                    "--format", "json", "--limit", "0", check=True)
-    lines = [json.loads(line) for line in rows.stdout.splitlines()]
+    lines = json.loads(rows.stdout)  # one JSON array, like duckdb -json
     with PreferenceStore(db_path, read_only=True) as store:
         expected = [p.model_dump(mode="json") for p in
                     store.pairs(PairConfig(exhaustive_pairs=False, min_score_diff=0.1))]
@@ -113,7 +113,7 @@ def test_pairs_table_and_json(db_path):
 
 def test_pair_options_mirror_pair_config(db_path):
     ingest(db_path, sample_file("run1"))
-    result = run_cli("--db", db_path, "pairs", "--format", "json", "--limit", "0",
+    result = run_cli("--db", db_path, "pairs", "--format", "jsonl", "--limit", "0",
                      "--max-pairs-per-turn", "1", "--reward-from-chosen-score",
                      "--ttc-step-name", "dpo_candidate_move", "--no-require-multiple-candidates", check=True)
     lines = [json.loads(line) for line in result.stdout.splitlines()]
@@ -161,7 +161,10 @@ def test_query_formats(db_path):
     as_csv = run_cli("--db", db_path, "query", sql, "--format", "csv", check=True)
     assert list(csv.reader(io.StringIO(as_csv.stdout)))[:2] == [["example_id", "n"], ["0", str(n)]]
     as_json = run_cli("--db", db_path, "query", sql, "--format", "json", check=True)
-    assert json.loads(as_json.stdout.splitlines()[0]) == {"example_id": "0", "n": n}
+    assert json.loads(as_json.stdout)[0] == {"example_id": "0", "n": n}
+    assert len(json.loads(as_json.stdout)) == 5
+    as_jsonl = run_cli("--db", db_path, "query", sql, "--format", "jsonl", check=True)
+    assert [json.loads(line) for line in as_jsonl.stdout.splitlines()] == json.loads(as_json.stdout)
     view = run_cli("--db", db_path, "query", "SELECT count(*) AS turns FROM turns WHERE step_name = 'dpo_candidate_move'",
                    "--format", "csv", check=True)
     assert view.stdout.splitlines()[1] == "10"
@@ -203,3 +206,17 @@ def test_demo(tmp_path):
 def test_version_and_help():
     assert run_cli("--version", check=True).stdout.startswith("prefstore, version ")
     assert "ingest" in run_cli("--help", check=True).stdout
+
+
+@pytest.mark.parametrize("sql", ["SELECT 1 AS a WHERE false", "SELECT 1 AS a", "SELECT * FROM range(3) t(a)"])
+def test_json_is_one_array_whatever_the_row_count(db_path, sql):
+    """`--format json` parses with one json.loads for 0, 1 or many rows; jsonl is one object per line."""
+    ingest(db_path, sample_file("int-ids"))
+    with PreferenceStore(db_path, read_only=True) as store:
+        columns, rows = store.query(sql)
+    as_json = run_cli("--db", db_path, "query", sql, "--format", "json", check=True)
+    assert json.loads(as_json.stdout) == [dict(zip(columns, row)) for row in rows]
+    as_jsonl = run_cli("--db", db_path, "query", sql, "--format", "jsonl", check=True)
+    assert [json.loads(line) for line in as_jsonl.stdout.splitlines()] == [dict(zip(columns, r)) for r in rows]
+    pairs = run_cli("--db", db_path, "pairs", "--runs", "nope", "--format", "json")
+    assert pairs.returncode == 1

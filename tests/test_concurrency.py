@@ -139,7 +139,7 @@ def test_reader_waits_for_the_writer_then_reads(small_file, db_path):
     out, err = reader.communicate(timeout=120)
     assert still_waiting
     assert (reader.returncode, err) == (0, "")
-    assert [json.loads(line)["run_id"] for line in out.splitlines()] == ["r1"]
+    assert [run["run_id"] for run in json.loads(out)] == ["r1"]
 
 
 def test_same_file_opened_twice_in_one_process_with_other_options(db_path):

@@ -68,7 +68,7 @@ def test_batched_export_equals_one_batch(pooled, tmp_path, monkeypatch, case):
         store.export(whole, config, ExportOptions(**options))
         with store.cursor() as cur:  # the default really is one batch here: the comparison means something
             create_pair_view(cur, config, None)
-            export_module.queries.run(cur, "export_rows", {**export_module.ROWS_AS_IS, "dedup": False})
+            export_module.queries.run(cur, "export/rows", {**export_module.ROWS_AS_IS, "dedup": False})
             assert len(export_module.batches(cur)) == 1
             small_batches(monkeypatch, 7)
             assert len(export_module.batches(cur)) > 3

@@ -381,7 +381,7 @@ def limited_cli(*args, memory_mb: int = 2048) -> subprocess.CompletedProcess:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS")
 def test_5000_candidate_turn_with_max_pairs_per_turn(huge_turn_db):
     result = limited_cli("--db", huge_turn_db, "pairs", "--max-pairs-per-turn", "10", "--limit", "0",
-                         "--format", "json")
+                         "--format", "jsonl")
     assert (result.returncode, result.stderr) == (0, "")
     pairs = [json.loads(line) for line in result.stdout.splitlines()]
     assert [(p["chosen_index"], p["rejected_index"]) for p in pairs[:10]] == first_pairs_of_big_turn(10)

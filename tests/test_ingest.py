@@ -116,7 +116,7 @@ def test_error_inside_the_transaction_rolls_back(store, tmp_path, monkeypatch):
     real_run = queries.run
 
     def failing(cur, name, params=None):
-        if name == "run_insert":
+        if name == "runs/insert":
             raise duckdb.IOException("disk full (simulated)")
         return real_run(cur, name, params)
 

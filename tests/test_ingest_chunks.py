@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from prefstore import PreferenceStore, ingest
+from prefstore import PreferenceStore
 from prefstore.errors import BadInput
+from prefstore.ingest import chunks, nat_eval
 from prefstore.sample_data import SCALES, write_nat_eval
 
 from .conftest import SAMPLE_RUNS, cli_env, sample_file
@@ -30,7 +31,7 @@ class ReadSpy:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.calls: list[tuple[str, int, bool]] = []
-        real = ingest._read_json
+        real = nat_eval.read_json
 
         def spy(cur, query, files):
             try:
@@ -40,16 +41,16 @@ class ReadSpy:
                 raise
             self.calls.append((query, len(files), True))
 
-        monkeypatch.setattr(ingest, "_read_json", spy)
+        monkeypatch.setattr(nat_eval, "read_json", spy)
 
     @property
     def read_in_pieces(self) -> bool:
         """The typed read of several pieces succeeded (and so stood)."""
-        return any(q == "stage_nat_eval_typed" and n > 1 and ok for q, n, ok in self.calls)
+        return any(q == "ingest/stage_nat_eval_typed" and n > 1 and ok for q, n, ok in self.calls)
 
     @property
     def tried_pieces(self) -> bool:
-        return any(q == "stage_nat_eval_typed" and n > 1 for q, n, _ in self.calls)
+        return any(q == "ingest/stage_nat_eval_typed" and n > 1 for q, n, _ in self.calls)
 
 
 def store_rows(store: PreferenceStore) -> dict[str, list]:
@@ -64,7 +65,7 @@ def store_rows(store: PreferenceStore) -> dict[str, list]:
 def ingest_once(path: Path, db: Path, monkeypatch: pytest.MonkeyPatch, split: bool):
     """(stored rows, report, spy) of one ingest of `path` into a new store `db`."""
     with monkeypatch.context() as patch:
-        patch.setattr(ingest, "CHUNK_MIN_BYTES", 0 if split else 1 << 62)
+        patch.setattr(chunks, "CHUNK_MIN_BYTES", 0 if split else 1 << 62)
         spy = ReadSpy(patch)
         with PreferenceStore(db, threads=THREADS) as store:
             report = store.ingest_nat_eval(path)
@@ -250,7 +251,7 @@ def test_broken_last_item_is_refused_as_before(damage, tmp_path, monkeypatch):
     errors = []
     for split in (True, False):
         with monkeypatch.context() as patch:
-            patch.setattr(ingest, "CHUNK_MIN_BYTES", 0 if split else 1 << 62)
+            patch.setattr(chunks, "CHUNK_MIN_BYTES", 0 if split else 1 << 62)
             spy = ReadSpy(patch)
             with PreferenceStore(tmp_path / f"{split}.duckdb", threads=THREADS) as store:
                 with pytest.raises(BadInput) as caught:
@@ -273,14 +274,14 @@ def test_item_bigger_than_the_object_buffer(tmp_path, monkeypatch):
 
 def test_no_split_when_duckdb_may_reorder_rows(tmp_path, monkeypatch):
     path = write_spec(tmp_path)
-    monkeypatch.setattr(ingest, "CHUNK_MIN_BYTES", 0)
+    monkeypatch.setattr(chunks, "CHUNK_MIN_BYTES", 0)
     with PreferenceStore(tmp_path / "s.duckdb", threads=THREADS) as store, store.cursor() as cur:
-        assert ingest._chunk_count(cur, path) == THREADS * ingest.CHUNKS_PER_THREAD
+        assert chunks.chunk_count(cur, path) == THREADS * chunks.CHUNKS_PER_THREAD
         cur.execute("SET preserve_insertion_order = false")
-        assert ingest._chunk_count(cur, path) == 1
+        assert chunks.chunk_count(cur, path) == 1
         cur.execute("SET preserve_insertion_order = true")
     with PreferenceStore(tmp_path / "one.duckdb", threads=1) as store, store.cursor() as cur:
-        assert ingest._chunk_count(cur, path) == 1
+        assert chunks.chunk_count(cur, path) == 1
 
 
 # -- the temp pieces ---------------------------------------------------------------------------
@@ -309,14 +310,14 @@ def open_files_in(folder: Path) -> list[str]:
 def test_pieces_have_no_name_and_are_closed_after_success(private_tmp, tmp_path, monkeypatch):
     path = write_spec(tmp_path)
     seen = []
-    real = ingest._write_chunks
+    real = chunks.write_chunks
 
     def spy(*args):
         pieces = real(*args)
         seen.append((len(pieces), sorted(p.name for p in private_tmp.iterdir()), open_files_in(private_tmp)))
         return pieces
 
-    monkeypatch.setattr(ingest, "_write_chunks", spy)
+    monkeypatch.setattr(chunks, "write_chunks", spy)
     _, _, read = ingest_once(path, tmp_path / "s.duckdb", monkeypatch, split=True)
     assert read.read_in_pieces
     ((count, names, held),) = seen
@@ -327,7 +328,7 @@ def test_pieces_have_no_name_and_are_closed_after_success(private_tmp, tmp_path,
 def test_pieces_are_closed_after_a_failed_read(private_tmp, tmp_path, monkeypatch):
     path = write_spec(tmp_path)
     path.write_text(path.read_text(encoding="utf-8").rstrip()[:-1], encoding="utf-8")
-    monkeypatch.setattr(ingest, "CHUNK_MIN_BYTES", 0)
+    monkeypatch.setattr(chunks, "CHUNK_MIN_BYTES", 0)
     spy = ReadSpy(monkeypatch)
     with PreferenceStore(tmp_path / "s.duckdb", threads=THREADS) as store, pytest.raises(BadInput):
         store.ingest_nat_eval(path)
@@ -337,14 +338,14 @@ def test_pieces_are_closed_after_a_failed_read(private_tmp, tmp_path, monkeypatc
 
 def test_pieces_are_closed_after_an_interrupt(private_tmp, tmp_path, monkeypatch):
     path = write_spec(tmp_path)
-    monkeypatch.setattr(ingest, "CHUNK_MIN_BYTES", 0)
+    monkeypatch.setattr(chunks, "CHUNK_MIN_BYTES", 0)
     seen = []
 
     def interrupted(cur, query, files):
         seen.append([f.exists() for f in files])
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(ingest, "_read_json", interrupted)
+    monkeypatch.setattr(nat_eval, "read_json", interrupted)
     with PreferenceStore(tmp_path / "s.duckdb", threads=THREADS) as store:
         with pytest.raises(KeyboardInterrupt):
             store.ingest_nat_eval(path)
@@ -355,14 +356,15 @@ def test_pieces_are_closed_after_an_interrupt(private_tmp, tmp_path, monkeypatch
 
 KILLED_WHILE_READING = """
 import os, signal, sys
-from prefstore import PreferenceStore, ingest
-ingest.CHUNK_MIN_BYTES = 0
-real = ingest._read_json
+from prefstore import PreferenceStore
+from prefstore.ingest import chunks, nat_eval
+chunks.CHUNK_MIN_BYTES = 0
+real = nat_eval.read_json
 def read(cur, query, files):
     if len(files) > 1:
         os.kill(os.getpid(), signal.SIGKILL)
     real(cur, query, files)
-ingest._read_json = read
+nat_eval.read_json = read
 with PreferenceStore(sys.argv[2], threads=2) as store:
     store.ingest_nat_eval(sys.argv[1])
 """
@@ -379,7 +381,7 @@ def test_sigkill_while_reading_pieces_leaves_nothing(private_tmp, tmp_path):
 def test_split_ranges_cover_the_file_at_item_boundaries(tmp_path):
     path = write_spec(tmp_path)
     data = path.read_bytes()
-    ranges = ingest._split_ranges(path, 5)
+    ranges = chunks.split_ranges(path, 5)
     assert len(ranges) == 5 and ranges[0][0] == 0 and ranges[-1][1] == len(data)
     pieces = [(b"[" if k else b"") + data[a:b] + (b"]" if k < len(ranges) - 1 else b"")
               for k, (a, b) in enumerate(ranges)]

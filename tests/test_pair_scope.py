@@ -125,5 +125,5 @@ def test_prompt_scope_export_and_cli(store, runs, tmp_path):
     assert manifest["splits"]["all"]["pairs"] == sum(expected_pairs(runs[2]).values())
     db = tmp_path / "cli.duckdb"
     run_cli("--db", db, "ingest", runs[0], runs[1], "-q", check=True)
-    result = run_cli("--db", db, "pairs", "--pair-scope", "prompt", "--limit", "0", "--format", "json", check=True)
+    result = run_cli("--db", db, "pairs", "--pair-scope", "prompt", "--limit", "0", "--format", "jsonl", check=True)
     assert len(result.stdout.splitlines()) == sum(expected_pairs(runs[2]).values())

@@ -57,11 +57,11 @@ def test_every_placeholder_is_bound(config, dialect):
 
 
 def test_a_parameter_without_a_value_is_an_error_not_a_null():
-    tree = parse("pairs_exhaustive")
+    tree = parse("pairs/exhaustive")
     params = pair_params(PairConfig(), None)
     del params["min_score_diff"]
     with pytest.raises(KeyError, match="min_score_diff"):
-        bind(tree, params, "pairs_exhaustive")
+        bind(tree, params, "pairs/exhaustive")
 
 
 @pytest.mark.parametrize("config,runs", [

@@ -27,8 +27,9 @@ def wheel(tmp_path_factory) -> Path:
 def test_wheel_ships_sql_and_migrations(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     for folder in ("sql", "migrations"):
-        shipped = {n.split("/")[-1] for n in names if n.startswith(f"prefstore/{folder}/")}
-        assert shipped == {p.name for p in (REPO / folder).glob("*.sql")}
+        shipped = {n.removeprefix(f"prefstore/{folder}/") for n in names if n.startswith(f"prefstore/{folder}/")}
+        expected = {p.relative_to(REPO / folder).as_posix() for p in (REPO / folder).rglob("*.sql")}
+        assert shipped == expected and expected
 
 
 def test_installed_wheel_runs_demo_from_elsewhere(wheel, tmp_path):

@@ -5,21 +5,18 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from rich.console import Console
-
 from .models import PairConfig
+from .render import out, render_report, render_stats
 from .sample_data import write_demo_runs
 from .store import PreferenceStore
 
 
-def run_demo(directory: Path, console: Console) -> dict:
+def run_demo(directory: Path) -> dict:
     """Generate two NAT-format runs, ingest them into a fresh store, pair, export.
 
     Everything lands in `directory` (recreated): the runs, `prefstore.duckdb`
     and `train.jsonl`. Returns the paths and counts for callers and tests.
     """
-    from .cli import render_report, render_stats  # rendering lives with the CLI
-
     if directory.exists():
         shutil.rmtree(directory)
     directory.mkdir(parents=True)
@@ -30,18 +27,18 @@ def run_demo(directory: Path, console: Console) -> dict:
     with PreferenceStore(db) as store:
         for i, path in enumerate(runs, start=1):
             render_report(store.ingest_nat_eval(path, run_id=f"demo-run{i}", meta={"source": "prefstore demo"}))
-        console.print()
+        out.print()
         render_stats(store.stats(config))
-        console.print()
-        console.print("First pairs (best vs worst, min_score_diff 0.1):")
+        out.print()
+        out.print("First pairs (best vs worst, min_score_diff 0.1):")
         for pair in store.pairs(PairConfig(exhaustive_pairs=False, min_score_diff=0.1))[:3]:
-            console.print(f"  {pair.run_id} {pair.example_id} {pair.turn_id}: "
+            out.print(f"  {pair.run_id} {pair.example_id} {pair.turn_id}: "
                           f"{pair.chosen_response!r} ({pair.chosen_score:g}) over "
                           f"{pair.rejected_response!r} ({pair.rejected_score:g})")
         lines = store.export_jsonl(train, config)
-    console.print()
-    console.print(f"Sample runs:    {', '.join(str(p) for p in runs)}")
-    console.print(f"Store:          {db}")
-    console.print(f"Training file:  {train} ({lines} pairs, NeMo Customizer DPO format)")
-    console.print(f"Next: prefstore --db {db} query \"SELECT * FROM turns LIMIT 5\"")
+    out.print()
+    out.print(f"Sample runs:    {', '.join(str(p) for p in runs)}")
+    out.print(f"Store:          {db}")
+    out.print(f"Training file:  {train} ({lines} pairs, NeMo Customizer DPO format)")
+    out.print(f"Next: prefstore --db {db} query \"SELECT * FROM turns LIMIT 5\"")
     return {"runs": runs, "db": db, "train": train, "lines": lines}

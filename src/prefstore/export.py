@@ -5,11 +5,11 @@ complete, so an interrupted export never leaves a truncated file under the
 final name. A directory export is built whole in a temporary sibling folder
 and swapped in at the end.
 
-`export` runs the dataset operations in SQL (`sql/export_rows.sql`: curriculum
+`export` runs the dataset operations in SQL (`sql/export/rows.sql`: curriculum
 order and fraction, dedup, sampling, the split by example) into the temp
 table `export_rows`, narrow rows that name each pair's candidates by seq.
-Each split is then written in batches of positions: `sql/export_batch.sql`
-joins one batch's texts back and one `sql/export_format_<format>.sql` query
+Each split is then written in batches of positions: `sql/export/batch.sql`
+joins one batch's texts back and one `sql/export/format_<format>.sql` query
 sorts and writes it, so no sort ever holds more than one batch of texts (a
 single sort of 12M pairs' texts spilled for minutes at a 1 GB memory limit).
 The batches' files are joined in order into the split's file, and
@@ -89,7 +89,7 @@ def atomic_path(final: Path) -> Iterator[Path]:
             os.unlink(tmp)
 
 
-# sql/export_rows.sql with every dataset operation but dedup switched off: file
+# sql/export/rows.sql with every dataset operation but dedup switched off: file
 # order, all examples, no sample, no validation split.
 ROWS_AS_IS = {"order": "file", "example_fraction": 1.0, "max_pairs": None, "seed": 0,
               "validation_fraction": 0.0, "split_seed": 0}
@@ -100,10 +100,10 @@ def export_jsonl(cur: duckdb.DuckDBPyConnection, out: str | os.PathLike, config:
     """NeMo Customizer DPO JSONL (`prompt`, `chosen_response`, `rejected_response`): every pair
     in pair order, none dropped as a duplicate, no manifest; returns the line count."""
     create_pair_view(cur, config, runs)
-    queries.run(cur, "export_rows", {**ROWS_AS_IS, "dedup": False})
-    params = queries.bind("export_format_nemo", {"split": "train", "prompt_style": "last-message"})
+    queries.run(cur, "export/rows", {**ROWS_AS_IS, "dedup": False})
+    params = queries.bind("export/format_nemo", {"split": "train", "prompt_style": "last-message"})
     with atomic_path(Path(out)) as tmp:
-        copy_batches(cur, "export_format_nemo", params, tmp, "json")
+        copy_batches(cur, "export/format_nemo", params, tmp, "json")
     return sum(pairs for pairs, _ in _split_counts(cur).values())
 
 
@@ -186,7 +186,7 @@ def export(
     _check_destination(target)
     runs = check_runs(cur, runs)
     create_pair_view(cur, config, runs)
-    queries.run(cur, "export_rows", {
+    queries.run(cur, "export/rows", {
         "order": options.order,
         "example_fraction": options.example_fraction,
         "dedup": options.dedup,
@@ -228,7 +228,7 @@ def _check_destination(target: Target) -> None:
 def _split_counts(cur: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
     """split -> (pairs, examples)."""
     return {split: (pairs, examples) for split, pairs, examples
-            in queries.run(cur, "export_split_counts").fetchall()}
+            in queries.run(cur, "export/split_counts").fetchall()}
 
 
 def _check_split(target: Target, counts: dict[str, tuple[int, int]]) -> None:
@@ -248,7 +248,7 @@ def _check_split(target: Target, counts: dict[str, tuple[int, int]]) -> None:
 def _check_prompt_style(cur: duckdb.DuckDBPyConnection, target: Target) -> None:
     if target.prompt_style != "standard":
         return
-    n, example_id, turn_id = queries.run(cur, "export_message_prompts").fetchall()[0]
+    n, example_id, turn_id = queries.run(cur, "export/message_prompts").fetchall()[0]
     if n:
         raise BadOption(
             f"--prompt-style standard writes string prompts, but {n} selected pair(s) have a message-list "
@@ -258,7 +258,7 @@ def _check_prompt_style(cur: duckdb.DuckDBPyConnection, target: Target) -> None:
 
 def _manifest_head(cur: duckdb.DuckDBPyConnection, target: Target, config: PairConfig,
                    options: ExportOptions, runs: Sequence[str] | None, schema_version: int) -> dict[str, Any]:
-    run_rows = queries.run(cur, "export_runs", {"runs": runs}).fetchall()
+    run_rows = queries.run(cur, "export/runs", {"runs": runs}).fetchall()
     effective = options.model_dump()
     effective.update(format=target.format, prompt_style=target.prompt_style,
                      validation_fraction=target.validation_fraction)
@@ -317,7 +317,7 @@ def _write_split(cur: duckdb.DuckDBPyConnection, target: Target, config: PairCon
         run_id = ",".join(run["run_id"] for run in manifest["runs"])
         _write_trajectories(cur, path, config, run_id)
         return
-    query = f"export_format_{target.format}"
+    query = f"export/format_{target.format}"
     params = queries.bind(query, {"split": split, "prompt_style": target.prompt_style})
     copy_batches(cur, query, params, path, "parquet" if target.format == "parquet" else "json")
 
@@ -325,7 +325,7 @@ def _write_split(cur: duckdb.DuckDBPyConnection, target: Target, config: PairCon
 def batches(cur: duckdb.DuckDBPyConnection) -> list[tuple[int, int]]:
     """Position ranges (first, last) that cover `export_rows`, each holding about
     BATCH_TEXT_BYTES of texts; one empty range when there are no rows."""
-    ((pairs, text_bytes, first, last),) = queries.run(cur, "export_positions").fetchall()
+    ((pairs, text_bytes, first, last),) = queries.run(cur, "export/positions").fetchall()
     if not pairs:
         return [(1, 0)]
     # positions have gaps (dedup, sampling): a batch of positions holds at most that many pairs
@@ -335,8 +335,8 @@ def batches(cur: duckdb.DuckDBPyConnection) -> list[tuple[int, int]]:
 
 def select_batch(cur: duckdb.DuckDBPyConnection, first: int, last: int) -> None:
     """Make positions first..last of `export_rows`, texts joined, the relation `export_batch` on `cur`."""
-    params = queries.bind("export_batch", {"first": first, "last": last})
-    cur.register("export_batch", cur.sql(queries.text("export_batch"), params=params))
+    params = queries.bind("export/batch", {"first": first, "last": last})
+    cur.register("export_batch", cur.sql(queries.text("export/batch"), params=params))
 
 
 def copy_batches(cur: duckdb.DuckDBPyConnection, query: str, params: dict[str, Any], path: Path,
@@ -403,7 +403,7 @@ def _write_trajectories(cur: duckdb.DuckDBPyConnection, path: Path, config: Pair
     with path.open("w", encoding="utf-8", newline="\n") as handle:
         handle.write('{"trajectories":[')
         current: str | None = None
-        for (text,) in iter_export_rows(cur, "export_format_trajectories"):
+        for (text,) in iter_export_rows(cur, "export/format_trajectories"):
             pair = to_pair(text)
             if current is None:
                 handle.write("[")

@@ -1,6 +1,6 @@
 """Interchange: the candidates table as Parquet, for engines other than DuckDB.
 
-`prefstore export-candidates` writes `sql/export_candidates.sql` (every column
+`prefstore export-candidates` writes `sql/export/candidates.sql` (every column
 the pair queries read, plus the positions that define output order) either
 to one file or to a hive-partitioned folder (`run_id=<id>/data_0.parquet`),
 the layout Spark, Trino and BigQuery external tables read, on local disk or
@@ -44,7 +44,7 @@ def export_candidates(cur: duckdb.DuckDBPyConnection, out: str | os.PathLike,
     """
     out = Path(out)
     params = {"runs": check_runs(cur, runs)}
-    query = queries.text("export_candidates")
+    query = queries.text("export/candidates")
     if partition_by is None:
         if out.suffix != ".parquet":
             raise BadInput(f"{out}: expected a file name ending in .parquet "
@@ -77,7 +77,7 @@ def export_candidates(cur: duckdb.DuckDBPyConnection, out: str | os.PathLike,
 
 def _runs_with_candidates(cur: duckdb.DuckDBPyConnection, runs: list[str] | None) -> list[str]:
     """The selected runs holding candidates, in ingest order."""
-    result = queries.run(cur, "runs_list")
+    result = queries.run(cur, "runs/list")
     names = [d[0] for d in result.description]
     rows = result.fetchall()
     run_id, n_candidates = names.index("run_id"), names.index("n_candidates")

@@ -33,7 +33,7 @@ class PairConfig(BaseModel):
     require_multiple_candidates: bool = True
     # prefstore's own option: 'turn' pairs the candidates of one turn (NAT);
     # 'prompt' pools, across runs and turns, the candidates of one example
-    # whose prompts are identical (sql/pairs_prompt_*.sql).
+    # whose prompts are identical (the $pair_scope parameter of sql/pairs/*.sql).
     pair_scope: Literal["turn", "prompt"] = "turn"
 
     @property

@@ -197,7 +197,7 @@ class PrefstoreDPOTrajectoryBuilder(TrajectoryBuilder):
             runs = [run_id] if config.pair_scope == "run" else None
             with store.cursor() as cur:
                 ours = _trajectories(cur, pair_config, runs, config.dedup, run_id)
-                result = queries.run(cur, "nat_run_counts", {
+                result = queries.run(cur, "nat/run_counts", {
                     "run_id": run_id, "ttc_step_name": pair_config.ttc_step_name,
                     "exhaustive_pairs": pair_config.exhaustive_pairs,
                     "min_score_diff": pair_config.min_score_diff,
@@ -228,13 +228,13 @@ class PrefstoreDPOTrajectoryBuilder(TrajectoryBuilder):
 def _trajectories(cur, config: PairConfig, runs: list[str] | None, dedup: bool, run_id: str):
     """The store's pairs for these options and runs, grouped as NAT groups them, optionally deduplicated.
 
-    The rows come from the pair query through sql/export_rows.sql (file order,
+    The rows come from the pair query through sql/export/rows.sql (file order,
     nothing sampled or split), whose dedup keeps the first occurrence of each
     (prompt, chosen, rejected) text.
     """
     create_pair_view(cur, config, runs)
-    queries.run(cur, "export_rows", {**ROWS_AS_IS, "dedup": dedup})
-    rows = iter_export_rows(cur, "export_format_trajectories")
+    queries.run(cur, "export/rows", {**ROWS_AS_IS, "dedup": dedup})
+    rows = iter_export_rows(cur, "export/format_trajectories")
     return collect_trajectories((to_pair(text) for (text,) in rows), config, run_id)
 
 

@@ -19,9 +19,8 @@ from .models import DPOItem, Pair, PairConfig, Trajectory, TrajectoryCollection
 
 
 def query_name(config: PairConfig) -> str:
-    """The pair query for these options: by pair mode, and by pair scope (turn or prompt)."""
-    mode = "exhaustive" if config.exhaustive_pairs else "best_vs_worst"
-    return f"pairs_prompt_{mode}" if config.pair_scope == "prompt" else f"pairs_{mode}"
+    """The pair query for these options: one per pair mode (the scope is a parameter)."""
+    return f"pairs/{config.mode}"
 
 
 def pair_params(config: PairConfig, runs: Sequence[str] | None) -> dict[str, Any]:
@@ -29,6 +28,7 @@ def pair_params(config: PairConfig, runs: Sequence[str] | None) -> dict[str, Any
     return {
         "ttc_step_name": config.ttc_step_name,
         "runs": list(runs) if runs is not None else None,
+        "pair_scope": config.pair_scope,
         "min_score_diff": config.min_score_diff,
         "max_pairs_per_turn": config.max_pairs_per_turn,
         "require_multiple_candidates": config.require_multiple_candidates,
@@ -53,7 +53,7 @@ def create_pair_view(cur: duckdb.DuckDBPyConnection, config: PairConfig,
                      runs: Sequence[str] | None) -> None:
     """Expose the pair query's rows, for these options, as the relation `pair_rows` on `cur`.
 
-    Readers order the rows themselves (pairs_json.sql, export_rows.sql); the
+    Readers order the rows themselves (pairs/json.sql, export/rows.sql); the
     query's own ORDER BY stays in the text (the L export figure in
     bench/RESULTS.md includes it), as stripping it needed a sqlglot round trip
     on every export.
@@ -68,14 +68,14 @@ def iter_pair_json(cur: duckdb.DuckDBPyConnection, config: PairConfig,
                    runs: Sequence[str] | None, batch: int = 10_000) -> Iterator[str]:
     """Pair rows as JSON objects in output order, fetched in batches so memory stays flat."""
     create_pair_view(cur, config, runs)
-    result = queries.run(cur, "pairs_json")
+    result = queries.run(cur, "pairs/json")
     while rows := result.fetchmany(batch):
         for (text,) in rows:
             yield text
 
 
 def to_pair(text: str) -> Pair:
-    """A pair row's JSON (pairs_json.sql) as a Pair, parsed and validated by pydantic in one pass."""
+    """A pair row's JSON (pairs/json.sql) as a Pair, parsed and validated by pydantic in one pass."""
     return Pair.model_validate_json(text)
 
 

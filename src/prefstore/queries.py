@@ -32,7 +32,7 @@ def migrations_dir() -> Path:
 
 @functools.cache
 def load(name: str) -> str:
-    """The text of `sql/<name>.sql`."""
+    """The text of `sql/<name>.sql`; `name` names a stage folder and a query, e.g. `pairs/exhaustive`."""
     return (sql_dir() / f"{name}.sql").read_text(encoding="utf-8")
 
 

@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # pyspark is optional; nothing here imports it at module load
 
 FORMATS = ("nemo",)
 MANIFEST = "_manifest.json"  # leading "_": Spark and Hadoop readers skip it, like _SUCCESS
-_NEMO_QUERY = "spark_export_nemo"
+_NEMO_QUERY = "spark/export_nemo"
 
 
 def read_candidates(spark: SparkSession, path: str) -> DataFrame:

@@ -272,19 +272,22 @@ class PreferenceStore(Store):
 
     # -- ingest ------------------------------------------------------------------------
     def ingest_nat_eval(self, path, run_id=None, meta=None, replace=False):
-        """Ingest one NAT `workflow_output.json` as one run, atomically. See `ingest.ingest_nat_eval`."""
+        """Ingest one NAT `workflow_output.json` as one run, atomically. See `ingest.nat_eval`."""
         from .ingest import ingest_nat_eval
-        return ingest_nat_eval(self, path, run_id=run_id, meta=meta, replace=replace)
+        with self.cursor() as cur:
+            return ingest_nat_eval(cur, self.transaction, path, run_id=run_id, meta=meta, replace=replace)
 
     def ingest_nat_items(self, items, run_id, meta=None, replace=False):
         """Ingest NAT evaluation items held in memory as one run (no file written)."""
         from .ingest import ingest_nat_items
-        return ingest_nat_items(self, items, run_id=run_id, meta=meta, replace=replace)
+        with self.cursor() as cur:
+            return ingest_nat_items(cur, self.transaction, items, run_id=run_id, meta=meta, replace=replace)
 
     def ingest_candidates(self, path, run_id=None, meta=None, replace=False):
         """Ingest a candidates file (JSONL or Parquet, one candidate per row) as one run."""
         from .ingest import ingest_candidates
-        return ingest_candidates(self, path, run_id=run_id, meta=meta, replace=replace)
+        with self.cursor() as cur:
+            return ingest_candidates(cur, self.transaction, path, run_id=run_id, meta=meta, replace=replace)
 
     # -- pairs and trajectories ----------------------------------------------------------
     def iter_pairs(self, config=None, runs=None, limit: int | None = None):
@@ -351,7 +354,7 @@ class PreferenceStore(Store):
         """Every run in ingest order, as dicts (meta decoded)."""
         import json
         with self.cursor() as cur:
-            result = queries.run(cur, "runs_list")
+            result = queries.run(cur, "runs/list")
             names = [d[0] for d in result.description]
             rows = [dict(zip(names, row)) for row in result.fetchall()]
         for row in rows:
@@ -363,10 +366,10 @@ class PreferenceStore(Store):
         from .models import PairConfig
         config = config or PairConfig()
         with self.cursor() as cur:
-            result = queries.run(cur, "stats", {"ttc_step_name": config.ttc_step_name})
+            result = queries.run(cur, "stats/summary", {"ttc_step_name": config.ttc_step_name})
             names = [d[0] for d in result.description]
             rows = [dict(zip(names, row)) for row in result.fetchall()]
-            big = queries.run(cur, "turns_over_limit", {
+            big = queries.run(cur, "stats/turns_over_limit", {
                 "ttc_step_name": config.ttc_step_name, "limit": pair_warning_threshold}).fetchall()
             rejects = cur.execute(
                 "SELECT reason, count(*) FROM rejects GROUP BY reason ORDER BY 2 DESC, 1").fetchall()
@@ -390,7 +393,7 @@ class PreferenceStore(Store):
         from .models import PairConfig
         config = config or PairConfig()
         with self.cursor() as cur:
-            big = queries.run(cur, "turns_over_limit", {
+            big = queries.run(cur, "stats/turns_over_limit", {
                 "ttc_step_name": config.ttc_step_name, "limit": threshold}).fetchall()
         return self._explosion_warnings(big, config, threshold)
 
