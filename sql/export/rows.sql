@@ -7,7 +7,8 @@
 -- validation split), $split_seed.
 -- Rows (narrow: no texts; sql/export/batch.sql joins them back by seq, a batch
 -- of positions at a time): example_seq, turn_seq, pair_rank, reward,
--- num_candidates, chosen_seq, rejected_seq, message_prompt (the prompt is a
+-- num_candidates, chosen_seq, rejected_seq, flipped (a decision swapped chosen
+-- and rejected: the prompt is the rejected candidate's), message_prompt (the prompt is a
 -- message list), text_bytes (the three texts' UTF-8 bytes), position (output
 -- order; gaps where dedup or sampling dropped a pair) and split ('train' or
 -- 'validation'); stored in position order.
@@ -33,12 +34,13 @@
 -- Every step runs on integer-keyed narrow rows, and each candidate's texts
 -- are read once, into hashes: texts carried through these windows, joins and
 -- groupings spilled GBs at 12M pairs. Positions need no sort of the pairs: a
--- pair query numbers each turn's pairs 1, 2, ... (pair_rank, no gaps) and
--- turn_seq names the turn, so a pair's position is the pairs of the turns
--- before it plus its rank.
+-- pair query numbers each turn's pairs 1, 2, ... (pair_rank) and turn_seq
+-- names the turn, so a pair's position is the highest rank of each turn
+-- before it, summed, plus its rank (decisions may leave gaps in the ranks:
+-- positions then have gaps, never collisions).
 CREATE OR REPLACE TEMP TABLE export_rows AS
 WITH keys AS MATERIALIZED (
-    SELECT example_seq, turn_seq, pair_rank, reward, num_candidates, chosen_seq, rejected_seq
+    SELECT example_seq, turn_seq, pair_rank, reward, num_candidates, chosen_seq, rejected_seq, flipped
     FROM pair_rows
 ),
 texts AS MATERIALIZED (
@@ -86,7 +88,7 @@ kept_examples AS (
     WHERE easy_rank <= greatest(1, floor($example_fraction * n_examples + 1e-9))
 ),
 turns AS (
-    SELECT turn_seq, example_seq, count(*) AS n_pairs
+    SELECT turn_seq, example_seq, max(pair_rank) AS n_pairs
     FROM keys
     GROUP BY turn_seq, example_seq
 ),
@@ -102,9 +104,10 @@ ordered AS (
     SELECT
         k.*,
         o.pairs_before + k.pair_rank AS position,
-        c.message_prompt,
-        c.prompt_bytes + c.response_bytes + r.response_bytes AS text_bytes,
-        c.prompt_md5,
+        CASE WHEN k.flipped THEN r.message_prompt ELSE c.message_prompt END AS message_prompt,
+        CASE WHEN k.flipped THEN r.prompt_bytes ELSE c.prompt_bytes END
+            + c.response_bytes + r.response_bytes AS text_bytes,
+        CASE WHEN k.flipped THEN r.prompt_md5 ELSE c.prompt_md5 END AS prompt_md5,
         c.response_md5 AS chosen_md5,
         r.response_md5 AS rejected_md5
     FROM keys AS k
@@ -160,7 +163,7 @@ example_split AS (
 )
 SELECT
     s.example_seq, s.turn_seq, s.pair_rank, s.reward, s.num_candidates, s.chosen_seq, s.rejected_seq,
-    s.message_prompt, s.text_bytes, s.position, x.split
+    s.flipped, s.message_prompt, s.text_bytes, s.position, x.split
 FROM sampled AS s
 JOIN example_split AS x ON x.example_seq = s.example_seq
 ORDER BY s.position;

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 import sqlglot
 from sqlglot import exp
@@ -73,6 +73,52 @@ def check_read_only(sql: str, allow_files: bool = False) -> str:
         if not allow_files:
             _refuse_file_access(node)
     return sql
+
+
+def table_names(sql: str) -> set[str]:
+    """The unqualified table names an (already checked) query reads, CTE names excluded."""
+    with _quiet_sqlglot():
+        tree = sqlglot.parse_one(sql, dialect="duckdb")
+    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    return {t.name for t in tree.find_all(exp.Table) if not t.db and t.name not in ctes}
+
+
+def check_predicate(text: str, columns: Collection[str]) -> exp.Expression:
+    """Parse a rule (`prefstore exclude --where ...`): one boolean expression over `columns`.
+
+    Refused with QueryRefused: anything but one expression (a statement, a
+    second statement), a subquery, an aggregate or window function (a rule
+    judges one pair at a time), file access, the functions `query` refuses,
+    and columns outside `columns` (the message lists them). Returns the tree,
+    which callers compose with sqlglot, never as text pasted into SQL.
+    """
+    try:
+        with _quiet_sqlglot():
+            trees = [s for s in sqlglot.parse(text, dialect="duckdb") if s is not None]
+    except ParseError as exc:
+        raise QueryRefused(f"--where {text!r} does not parse: {str(exc).splitlines()[0]}") from None
+    if len(trees) != 1:
+        raise QueryRefused(f"--where takes one boolean expression, found {len(trees) or 'none'}")
+    tree = trees[0]
+    if isinstance(tree, (exp.Query, *_WRITE_NODES)) or isinstance(tree, (exp.Alias, exp.Star)):
+        raise QueryRefused(f"--where takes a boolean expression over the pair columns, not {_kind(tree)}")
+    for node in tree.walk():
+        if isinstance(node, (exp.Query, exp.Subquery, exp.Table, *_WRITE_NODES)):
+            raise QueryRefused(f"--where refuses {_kind(node)}: a rule reads only the pair's own columns")
+        if isinstance(node, (exp.AggFunc, exp.Window)):
+            raise QueryRefused(f"--where refuses {node.sql(dialect='duckdb')}: a rule judges one pair at a "
+                               f"time (no aggregate or window functions)")
+        if isinstance(node, exp.Func) and _func_name(node) in _REFUSED_FUNCTIONS:
+            raise QueryRefused(f"{_func_name(node)}() is not allowed in a rule")
+        try:
+            _refuse_file_access(node)
+        except QueryRefused:
+            raise QueryRefused(f"--where refuses {node.sql(dialect='duckdb')}: a rule cannot read files") from None
+        if isinstance(node, exp.Column):
+            if node.table or node.name not in columns:
+                raise QueryRefused(f"--where: unknown column {node.sql(dialect='duckdb')}; a rule may use "
+                                   f"{', '.join(columns)}")
+    return tree
 
 
 def _func_name(node: exp.Func) -> str:

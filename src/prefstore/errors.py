@@ -61,3 +61,7 @@ class QueryFailed(PrefstoreError):
 
 class SplitImpossible(PrefstoreError):
     """A validation split was asked for, but the export selects fewer than two examples."""
+
+
+class LintFailed(PrefstoreError):
+    """An export was asked to refuse lint findings (--fail-on-lint) and the data has some."""

@@ -33,7 +33,7 @@ from typing import Any
 import duckdb
 from pydantic import TypeAdapter
 
-from . import queries
+from . import decisions, queries
 from ._version import __version__
 from .errors import BadInput, BadOption, SplitImpossible
 from .fileops import copy_range
@@ -272,6 +272,7 @@ def _manifest_head(cur: duckdb.DuckDBPyConnection, target: Target, config: PairC
              "source_sha256": sha, "meta": json.loads(meta), "pairs": pairs}
             for run_id, source_format, source_path, sha, meta, pairs in run_rows
         ],
+        "decisions": {"applied": config.apply_decisions, **decisions.digest(cur)},
         "prefstore_version": __version__,
         "schema_version": schema_version,
     }

@@ -35,6 +35,9 @@ class PairConfig(BaseModel):
     # 'prompt' pools, across runs and turns, the candidates of one example
     # whose prompts are identical (the $pair_scope parameter of sql/pairs/*.sql).
     pair_scope: Literal["turn", "prompt"] = "turn"
+    # prefstore's own: apply the decisions in force (excludes, flips; see
+    # prefstore.decisions). False gives the pairs as the scores alone make them.
+    apply_decisions: bool = True
 
     @property
     def mode(self) -> str:
@@ -86,6 +89,9 @@ class Pair(BaseModel):
     chosen_metadata: Any = None
     rejected_metadata: Any = None
     num_candidates: int
+    chosen_seq: int | None = None      # the candidates' store-wide seq: what decisions name a pair by
+    rejected_seq: int | None = None
+    flipped: bool = False              # a decision swapped chosen and rejected (score_diff < 0)
 
 
 class ExportOptions(BaseModel):

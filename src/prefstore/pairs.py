@@ -14,6 +14,7 @@ from typing import Any
 import duckdb
 
 from . import queries
+from .decisions import register_pair_rows
 from .errors import UnknownRun
 from .models import DPOItem, Pair, PairConfig, Trajectory, TrajectoryCollection
 
@@ -49,19 +50,27 @@ def check_runs(cur: duckdb.DuckDBPyConnection, runs: Sequence[str] | None) -> li
     return runs
 
 
-def create_pair_view(cur: duckdb.DuckDBPyConnection, config: PairConfig,
-                     runs: Sequence[str] | None) -> None:
-    """Expose the pair query's rows, for these options, as the relation `pair_rows` on `cur`.
-
-    Readers order the rows themselves (pairs/json.sql, export/rows.sql); the
-    query's own ORDER BY stays in the text (the L export figure in
-    bench/RESULTS.md includes it), as stripping it needed a sqlglot round trip
-    on every export.
-    """
+def raw_pair_relation(cur: duckdb.DuckDBPyConnection, config: PairConfig,
+                      runs: Sequence[str] | None) -> duckdb.DuckDBPyRelation:
+    """The pair query's rows for these options and runs, before decisions (lazy: nothing runs yet)."""
     name = query_name(config)
     params = queries.bind(name, pair_params(config, check_runs(cur, runs)))
-    # register (not create_view): works on read-only stores and lives with this cursor
-    cur.register("pair_rows", cur.sql(queries.text(name), params=params))
+    return cur.sql(queries.text(name), params=params)
+
+
+def create_pair_view(cur: duckdb.DuckDBPyConnection, config: PairConfig,
+                     runs: Sequence[str] | None, keep_excluded: bool = False) -> None:
+    """Expose the pairs for these options, decisions applied, as the relation `pair_rows` on `cur`.
+
+    Columns: the pair query's plus `flipped` and `excluded` (see
+    decisions.register_pair_rows; excluded pairs are dropped unless
+    `keep_excluded`). Readers order the rows themselves (pairs/json.sql,
+    export/rows.sql); the query's own ORDER BY stays in the text (the L export
+    figure in bench/RESULTS.md includes it), as stripping it needed a sqlglot
+    round trip on every export. `register` (not create_view) works on
+    read-only stores and lives with this cursor.
+    """
+    register_pair_rows(cur, raw_pair_relation(cur, config, runs), config, keep_excluded)
 
 
 def iter_pair_json(cur: duckdb.DuckDBPyConnection, config: PairConfig,
@@ -97,6 +106,8 @@ def to_trajectory(pair: Pair, config: PairConfig) -> Trajectory:
     else:
         metadata["num_candidates"] = pair.num_candidates
     metadata["run_id"] = pair.run_id
+    if pair.flipped:
+        metadata["flipped"] = True
     # validating constructors: pydantic's model_construct runs in Python and was slower here
     item = DPOItem(prompt=pair.prompt, chosen_response=pair.chosen_response,
                    rejected_response=pair.rejected_response)

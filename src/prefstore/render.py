@@ -95,6 +95,26 @@ def render_stats(summary: dict) -> None:
         warn(warning)
 
 
+def render_lint(report: dict) -> None:
+    """`store.lint()` as a table of checks, then a few example findings of each that found something."""
+    from rich.table import Table
+
+    table = Table(title=f"lint: {report['pairs']:,} pairs, {report['errors']} error(s), "
+                        f"{report['warnings']} warning(s)")
+    for column in ("check", "severity", "count", "finding"):
+        table.add_column(column, overflow="fold", justify="right" if column == "count" else "left")
+    for check in report["checks"]:
+        style = ("bold red" if check["severity"] == "error" else "yellow") if check["count"] else "green"
+        table.add_row(check["name"], check["severity"], f"{check['count']:,}", check["message"], style=style)
+    out.print(table)
+    for check in report["checks"]:
+        for example in check["examples"]:
+            where = " ".join(f"{k}={example[k]}" for k in ("run_id", "example_id", "turn_id") if k in example)
+            texts = (f"  chosen {example['chosen']!r} / rejected {example['rejected']!r}"
+                     if "chosen" in example else "")
+            out.print(f"  {check['name']}: {example['subject']} {where}{texts}", markup=False, highlight=False)
+
+
 def render_rows(columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str, title: str | None = None) -> None:
     """Rows in one of ROW_FORMATS. `json` is one array, streamed: `json.loads` of the whole
     output gives a list of objects whatever the row count (an empty result prints `[]`)."""

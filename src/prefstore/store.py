@@ -328,19 +328,33 @@ class PreferenceStore(Store):
         with self.cursor() as cur:
             return export_jsonl(cur, out, config or PairConfig(), runs)
 
-    def export(self, out, config=None, options=None, runs=None) -> dict:
+    def export(self, out, config=None, options=None, runs=None, fail_on_lint: str = "never") -> dict:
         """Write a training export (nemo, trl, openai, parquet or trajectories) and its manifest.
 
         `options` (an ExportOptions) selects the format and the dataset
         operations: split by example, dedup, sampling, curriculum order. OUT
         ending in .jsonl/.parquet/.json is one unsplit file; any other OUT is a
         directory of split files. Returns the manifest. See `export.export`.
+        `fail_on_lint` 'error' (or 'warning') refuses to write anything while lint finds
+        problems of that severity (LintFailed names them).
         """
         from .export import export
         from .models import ExportOptions, PairConfig
+        config = config or PairConfig()
+        if fail_on_lint != "never":
+            self._refuse_lint(config, runs, fail_on_lint)
         version = self.schema_version()
         with self.cursor() as cur:
-            return export(cur, out, config or PairConfig(), options or ExportOptions(), runs, version)
+            return export(cur, out, config, options or ExportOptions(), runs, version)
+
+    def _refuse_lint(self, config, runs, fail_on: str) -> None:
+        from .errors import LintFailed
+        from .lint import failing
+        found = failing(self.lint(config, runs, examples=0), fail_on)
+        if found:
+            raise LintFailed(
+                "lint found " + "; ".join(f"{c['name']} ({c['severity']}): {c['count']:,}" for c in found)
+                + "; nothing was written (see `prefstore lint`; fix or exclude them, or drop --fail-on-lint)")
 
     def export_candidates(self, out, partition_by=None, runs=None) -> int:
         """Write the candidates as Parquet for other engines (one file, or a folder
@@ -348,6 +362,73 @@ class PreferenceStore(Store):
         from .interchange import export_candidates
         with self.cursor() as cur:
             return export_candidates(cur, out, partition_by=partition_by, runs=runs)
+
+    # -- decisions -------------------------------------------------------------------------
+    def exclude(self, where=None, *, pairs=None, candidates=None, note=None, author=None, source="api",
+                config=None, runs=None) -> dict:
+        """Exclude pairs from every export: by a rule (`where`, a boolean SQL expression over the pair
+        columns, kept and applied to later data too), by pairs, or by candidates (all their pairs).
+
+        Pairs are Pair objects from `store.pairs()` or (chosen_seq, rejected_seq); candidates are seqs.
+        Returns the log entry (`decision_id`, `context.matches` for a rule: pairs it matches now under
+        `config`/`runs`). See `decisions.decide`.
+        """
+        return self._decide("exclude", where=where, pairs=pairs, candidates=candidates, note=note,
+                            author=author, source=source, config=config, runs=runs)
+
+    def flip(self, where=None, *, pairs=None, note=None, author=None, source="api", config=None,
+             runs=None) -> dict:
+        """Swap chosen and rejected of pairs (a rule or pairs) in every export; the reward stays the pair's."""
+        return self._decide("flip", where=where, pairs=pairs, note=note, author=author, source=source,
+                            config=config, runs=runs)
+
+    def note(self, text, *, pairs=None, candidates=None, author=None, source="api") -> dict:
+        """Attach a note to pairs or candidates (kept in the log and shown on the review page; exports unchanged)."""
+        return self._decide("note", pairs=pairs, candidates=candidates, note=text, author=author, source=source)
+
+    def undo(self, decision_id: int, *, note=None, author=None, source="api") -> dict:
+        """Cancel decision `decision_id` by appending an undo record; returns the undo's log entry."""
+        from .decisions import undo
+        with self.transaction() as cur:
+            return undo(cur, decision_id, note=note, author=author, source=source)
+
+    def decisions(self, config=None, runs=None) -> list[dict]:
+        """The decision log in order, each entry with `active`, `undone_by`, `matches` (targets or, for a
+        rule, pairs it matches now under `config`/`runs`) and `orphan` (in force, matching nothing)."""
+        from .decisions import log, with_matches
+        from .models import PairConfig
+        from .pairs import raw_pair_relation
+        config = config or PairConfig()
+        with self.cursor() as cur:
+            return with_matches(cur, log(cur), raw_pair_relation(cur, config, runs), config)
+
+    def rule_matches(self, where: str, config=None, runs=None) -> int:
+        """How many pairs of `config`/`runs` a rule matches now, recording nothing (`--dry-run`)."""
+        from .decisions import check_rule, count_rule
+        from .models import PairConfig
+        from .pairs import raw_pair_relation
+        with self.cursor() as cur:
+            return count_rule(cur, check_rule(cur, where, raw_pair_relation(cur, config or PairConfig(), runs)))
+
+    def _decide(self, action: str, config=None, runs=None, **kwargs) -> dict:
+        from .decisions import decide
+        from .models import PairConfig
+        from .pairs import raw_pair_relation
+        config = config or PairConfig()
+        with self.transaction() as cur:
+            return decide(cur, action, raw_pair_relation(cur, config, runs), config=config, runs=runs, **kwargs)
+
+    # -- lint --------------------------------------------------------------------------------
+    def lint(self, config=None, runs=None, examples: int = 5) -> dict:
+        """Diagnostics of the pairs an export of `config`/`runs` would write (decisions applied).
+
+        Returns {"checks": [{"name", "severity", "count", "examples", "message"}], "pairs", "errors",
+        "warnings", ...}; see `lint.CHECKS` for the checks and README, "Lint", for the thresholds.
+        """
+        from .lint import run_lint
+        from .models import PairConfig
+        with self.cursor() as cur:
+            return run_lint(cur, config or PairConfig(), runs, examples=examples)
 
     # -- inspection -------------------------------------------------------------------------
     def runs(self) -> list[dict]:
@@ -380,13 +461,12 @@ class PreferenceStore(Store):
                 "rejects_by_reason": dict(rejects), "warnings": warnings, "config": config.model_dump()}
 
     def count_pairs(self, config=None, runs=None) -> int:
+        """How many pairs `config` gives over `runs`, decisions applied (as `pairs` would list)."""
         from .models import PairConfig
-        from .pairs import check_runs, pair_params, query_name
-        config = config or PairConfig()
+        from .pairs import create_pair_view
         with self.cursor() as cur:
-            name = query_name(config)
-            params = queries.bind(name, pair_params(config, check_runs(cur, runs)))
-            return cur.sql(queries.text(name), params=params).aggregate("count(*)").fetchall()[0][0]
+            create_pair_view(cur, config or PairConfig(), runs)
+            return cur.execute("SELECT count(*) FROM pair_rows").fetchone()[0]
 
     def pair_warnings(self, config=None, threshold: int = 100_000) -> list[str]:
         """Warnings for turns whose exhaustive pairs would exceed `threshold` each."""
@@ -408,16 +488,30 @@ class PreferenceStore(Store):
             f"{k:,} candidates, up to {bound:,} pairs); set max_pairs_per_turn "
             f"(--max-pairs-per-turn N) or use best-vs-worst"]
 
-    def query(self, sql: str, allow_files: bool = False) -> tuple[list[str], list[tuple]]:
+    def query(self, sql: str, allow_files: bool = False, config=None, runs=None) -> tuple[list[str], list[tuple]]:
         """Run one read-only query (checked by sqlglot first); returns (columns, rows).
 
-        The query runs in a transaction that is always rolled back, so even a
-        statement that slipped past the check could not change the store.
+        Besides the tables and views, the query may read `pairs` (the pairs of
+        `config`/`runs`: the pair query's columns plus `flipped` and `excluded`,
+        excluded pairs kept) and `lint_pairs` (chosen_seq, rejected_seq,
+        check_name: lint findings per pair); each is computed only when the
+        query names it. The query runs in a transaction that is always rolled
+        back, so even a statement that slipped past the check could not change the store.
         """
-        from .adhoc import check_read_only
+        from .adhoc import check_read_only, table_names
         from .errors import QueryFailed
+        from .models import PairConfig
         check_read_only(sql, allow_files=allow_files)
+        named = table_names(sql)
+        config = config or PairConfig()
         with self.cursor() as cur:
+            if "lint_pairs" in named:
+                from .lint import run_lint
+                run_lint(cur, config, runs, examples=0)
+            if "pairs" in named:
+                from .pairs import create_pair_view
+                create_pair_view(cur, config, runs, keep_excluded=True)
+                cur.register("pairs", cur.sql("SELECT * FROM pair_rows"))
             cur.begin()
             try:
                 result = cur.execute(sql)

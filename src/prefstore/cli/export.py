@@ -31,11 +31,14 @@ from .options import open_store, pair_options, parse_runs, store_options
               show_default=True, help="Example order: arrival, or by mean reward (curriculum).")
 @click.option("--example-fraction", type=float, default=1.0, show_default=True,
               help="Keep the easiest F of examples (by mean reward), like NAT's initial_percentile.")
+@click.option("--fail-on-lint", type=click.Choice(["error", "warning", "never"]), default="never", show_default=True,
+              help="Refuse to write anything while `prefstore lint` finds problems of this severity.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @store_options
 def export(out_path: Path, config: PairConfig, runs: list[str] | None, fmt: str | None,
            prompt_style: str | None, validation_fraction: float | None, split_seed: int, no_dedup: bool,
-           max_pairs: int | None, seed: int, order: str, example_fraction: float, quiet: bool) -> None:
+           max_pairs: int | None, seed: int, order: str, example_fraction: float, fail_on_lint: str,
+           quiet: bool) -> None:
     """Write training files to OUT, with a manifest (twin: store.export).
 
     OUT ending in .jsonl, .parquet or .json is one file, no split; any other
@@ -46,7 +49,7 @@ def export(out_path: Path, config: PairConfig, runs: list[str] | None, fmt: str 
         split_seed=split_seed, dedup=not no_dedup, max_pairs=max_pairs, seed=seed, order=order,
         example_fraction=example_fraction)
     with open_store(read_only=True) as store, track(f"exporting to {out_path}", quiet=quiet, console=err):
-        manifest = store.export(out_path, config, options, runs)
+        manifest = store.export(out_path, config, options, runs, fail_on_lint=fail_on_lint)
     if not quiet:
         splits = manifest["splits"]
         total = sum(s["pairs"] for s in splits.values())

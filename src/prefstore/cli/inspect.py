@@ -59,11 +59,16 @@ def stats(config: PairConfig, runs: list[str] | None) -> None:
 @click.argument("sql")
 @format_option()
 @click.option("--allow-files", is_flag=True, help="Let the query read files (read_csv, read_parquet, ...).")
+@pair_options
 @store_options
-def query(sql: str, fmt: str, allow_files: bool) -> None:
-    """Run one read-only SQL query against the store (twin: store.query)."""
+def query(sql: str, fmt: str, allow_files: bool, config: PairConfig, runs: list[str] | None) -> None:
+    """Run one read-only SQL query against the store (twin: store.query).
+
+    Besides the tables and views, SQL may read `pairs` (the pairs of the pair options, decisions
+    applied, excluded ones kept with excluded = true) and `lint_pairs` (lint findings per pair).
+    """
     with open_store(read_only=True, allow_files=allow_files) as store:
-        columns, rows = store.query(sql, allow_files=allow_files)
+        columns, rows = store.query(sql, allow_files=allow_files, config=config, runs=runs)
     render_rows(columns, rows, fmt)
 
 

@@ -85,6 +85,8 @@ def pair_options(func):
         click.option("--pair-scope", type=click.Choice(["turn", "prompt"]), default="turn", show_default=True,
                      help="Pair within a turn (NAT), or pool every run's candidates of an example "
                           "whose prompt is identical."),
+        click.option("--ignore-decisions", is_flag=True,
+                     help="Pairs as the scores alone make them: no exclude or flip decision applied."),
         click.option("--runs", default=None, metavar="ID[,ID...]",
                      help="Only these runs (default: every run)."),
     ]
@@ -93,12 +95,14 @@ def pair_options(func):
 
     @functools.wraps(func)
     def wrapper(*args, ttc_step_name, exhaustive_pairs, min_score_diff, max_pairs_per_turn,
-                reward_from_score_diff, require_multiple_candidates, pair_scope, runs, **kwargs):
+                reward_from_score_diff, require_multiple_candidates, pair_scope, ignore_decisions, runs,
+                **kwargs):
         config = PairConfig(
             ttc_step_name=ttc_step_name, exhaustive_pairs=exhaustive_pairs,
             min_score_diff=min_score_diff, max_pairs_per_turn=max_pairs_per_turn,
             reward_from_score_diff=reward_from_score_diff,
-            require_multiple_candidates=require_multiple_candidates, pair_scope=pair_scope)
+            require_multiple_candidates=require_multiple_candidates, pair_scope=pair_scope,
+            apply_decisions=not ignore_decisions)
         return func(*args, config=config, runs=parse_runs(runs), **kwargs)
     return wrapper
 

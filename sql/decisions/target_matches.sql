@@ -1,0 +1,27 @@
+-- decisions/target_matches: for each decision with targets, how many of its targets match now:
+-- pair targets a pair of the relation `ruled_pair_rows` (the pairs of the listing's pair
+-- options, before decisions), candidate targets a stored candidate.
+-- Parameters: $ttc_step_name.
+-- Rows: decision_id, matches.
+WITH pair_keys AS (
+    SELECT DISTINCT example_id, md5(CAST(prompt AS VARCHAR)) AS prompt_md5,
+           md5(chosen_response) AS chosen_md5, md5(rejected_response) AS rejected_md5
+    FROM ruled_pair_rows
+    WHERE example_id IN (SELECT example_id FROM decision_targets WHERE kind = 'pair')
+),
+candidate_keys AS (
+    SELECT DISTINCT example_id, md5(CAST(prompt AS VARCHAR)) AS prompt_md5, md5(response) AS response_md5
+    FROM candidates
+    WHERE example_id IN (SELECT example_id FROM decision_targets WHERE kind = 'candidate')
+)
+SELECT t.decision_id,
+       count(*) FILTER (WHERE (t.kind = 'pair' AND t.step_name = $ttc_step_name AND EXISTS (
+                                   SELECT 1 FROM pair_keys AS p
+                                   WHERE p.example_id = t.example_id AND p.prompt_md5 = t.prompt_md5
+                                     AND p.chosen_md5 = t.chosen_md5 AND p.rejected_md5 = t.rejected_md5))
+                            OR (t.kind = 'candidate' AND EXISTS (
+                                   SELECT 1 FROM candidate_keys AS c
+                                   WHERE c.example_id = t.example_id AND c.prompt_md5 = t.prompt_md5
+                                     AND c.response_md5 = t.response_md5))) AS matches
+FROM decision_targets AS t
+GROUP BY t.decision_id
