@@ -21,7 +21,7 @@ COLUMNS = [
     ("run_id", "VARCHAR"), ("example_id", "VARCHAR"), ("turn_id", "VARCHAR"), ("turn_index", "BIGINT"),
     ("candidate_index", "BIGINT"), ("step_name", "VARCHAR"), ("prompt", "JSON"), ("response", "VARCHAR"),
     ("score", "DOUBLE"), ("step_uuid", "VARCHAR"), ("metadata", "JSON"), ("item_pos", "BIGINT"),
-    ("step_pos", "BIGINT"), ("seq", "BIGINT"),
+    ("step_pos", "BIGINT"), ("seq", "BIGINT"), ("base_example_id", "VARCHAR"),
 ]
 NAMES = ", ".join(name for name, _ in COLUMNS)
 
@@ -62,7 +62,7 @@ def test_single_file_holds_every_candidate_with_its_types(samples, tmp_path):
     schema = duckdb.sql("DESCRIBE SELECT * FROM read_parquet($p)", params={"p": str(out)}).fetchall()
     assert [(name, kind) for name, kind, *_ in schema] == COLUMNS
     assert duckdb.sql("SELECT seq FROM read_parquet($p)", params={"p": str(out)}).fetchall() == \
-        [(row[-1],) for row in expected], "file rows are in arrival order"
+        [(row[13],) for row in expected], "file rows are in arrival order"
     assert parquet_rows(out) == expected
     prompts = {row[6][:1] for row in expected}
     assert prompts == {'"', "["}, "samples mix string and message-list prompts, kept as JSON text"

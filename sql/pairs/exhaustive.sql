@@ -2,8 +2,9 @@
 -- exhaustive_pairs: true), one row per pair, in output order.
 -- A pair group is, by $pair_scope:
 --   'turn'   (NAT's): the candidates of one run, example and turn;
---   'prompt' (prefstore's): every candidate of one example whose prompt is
---            identical (same md5 of its JSON text), pooled across runs and turns.
+--   'prompt' (prefstore's): every candidate of one base example (base_example_id:
+--            `nat eval --reps` copies are one example) whose prompt is identical
+--            (same md5 of its JSON text), pooled across runs, turns and reps.
 -- Reads the table `candidates`. Portable SQL (md5, joins, window functions,
 -- standard aggregates): prefstore.sql_for() transpiles this text for other
 -- engines, folding what the bound $pair_scope decides.
@@ -15,17 +16,19 @@
 -- rejected_index, chosen_metadata, rejected_metadata, num_candidates (of the
 -- group), example_seq, turn_seq (the group's first arrival), pair_rank,
 -- chosen_seq, rejected_seq (the candidates' seq: exports join the texts back by
--- them). Chosen score is strictly greater than rejected score and score_diff >=
+-- them), base_example_id. Chosen score is strictly greater than rejected score and score_diff >=
 -- $min_score_diff. run_id, example_id, turn_id and prompt are the chosen
 -- candidate's; each index is its candidate's index in its own turn.
--- Order: examples by first arrival, groups by first arrival, then pair_rank
+-- Order: examples by first arrival (base examples, in prompt scope), groups by
+-- first arrival, then pair_rank
 -- (score_diff desc, chosen score desc, chosen tie order asc, rejected score
 -- desc, rejected tie order asc; the tie order is the candidate_index within a
 -- turn, the arrival (seq) within a prompt group).
 WITH selected AS (
     SELECT
-        example_id, score, seq, candidate_index,
+        score, seq, candidate_index,
         CASE WHEN $pair_scope = 'prompt' THEN '' ELSE run_id END AS group_run,
+        CASE WHEN $pair_scope = 'prompt' THEN base_example_id ELSE example_id END AS group_example,
         CASE WHEN $pair_scope = 'prompt' THEN md5(CAST(prompt AS VARCHAR)) ELSE turn_id END AS group_key,
         CASE WHEN $pair_scope = 'prompt' THEN seq ELSE candidate_index END AS tie_order
     FROM candidates
@@ -33,14 +36,14 @@ WITH selected AS (
       AND ($runs IS NULL OR array_contains(CAST($runs AS VARCHAR[]), run_id))
 ),
 group_stats AS (
-    SELECT group_run, example_id, group_key, count(*) AS num_candidates, min(seq) AS turn_seq
+    SELECT group_run, group_example, group_key, count(*) AS num_candidates, min(seq) AS turn_seq
     FROM selected
-    GROUP BY group_run, example_id, group_key
+    GROUP BY group_run, group_example, group_key
 ),
 example_order AS (
-    SELECT example_id, min(seq) AS example_seq
+    SELECT group_example, min(seq) AS example_seq
     FROM selected
-    GROUP BY example_id
+    GROUP BY group_example
 ),
 -- Pairing, ranking and filtering run on narrow rows keyed by integers: a group
 -- by its turn_seq (unique: seq is unique store-wide), a candidate by its seq.
@@ -50,9 +53,9 @@ keyed AS (
     SELECT g.turn_seq, g.num_candidates, e.example_seq, s.candidate_index, s.tie_order, s.score, s.seq
     FROM selected AS s
     JOIN group_stats AS g
-      ON s.group_run = g.group_run AND s.example_id = g.example_id AND s.group_key = g.group_key
+      ON s.group_run = g.group_run AND s.group_example = g.group_example AND s.group_key = g.group_key
     JOIN example_order AS e
-      ON s.example_id = e.example_id
+      ON s.group_example = e.group_example
     WHERE NOT $require_multiple_candidates OR g.num_candidates >= 2
 ),
 -- With $max_pairs_per_turn = N, only the N best candidates (score desc, tie
@@ -97,7 +100,8 @@ SELECT
     k.chosen_score, k.rejected_score, k.score_diff,
     CASE WHEN $reward_from_score_diff THEN k.score_diff ELSE k.chosen_score END AS reward,
     k.chosen_index, k.rejected_index, c.metadata AS chosen_metadata, r.metadata AS rejected_metadata,
-    k.num_candidates, k.example_seq, k.turn_seq, k.pair_rank, k.chosen_seq, k.rejected_seq
+    k.num_candidates, k.example_seq, k.turn_seq, k.pair_rank, k.chosen_seq, k.rejected_seq,
+    c.base_example_id
 FROM ranked AS k
 JOIN candidates AS c ON c.seq = k.chosen_seq
 JOIN candidates AS r ON r.seq = k.rejected_seq

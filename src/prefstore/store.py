@@ -271,17 +271,23 @@ class PreferenceStore(Store):
     """
 
     # -- ingest ------------------------------------------------------------------------
-    def ingest_nat_eval(self, path, run_id=None, meta=None, replace=False):
-        """Ingest one NAT `workflow_output.json` as one run, atomically. See `ingest.nat_eval`."""
+    def ingest_nat_eval(self, path, run_id=None, meta=None, replace=False, id_key="id",
+                        steps_key="intermediate_steps"):
+        """Ingest one NAT `workflow_output.json` as one run, atomically. `id_key`/`steps_key`: the
+        item keys of the evaluation's dataset config (`id_key`, `structure.trajectory_key`).
+        See `ingest.nat_eval`."""
         from .ingest import ingest_nat_eval
         with self.cursor() as cur:
-            return ingest_nat_eval(cur, self.transaction, path, run_id=run_id, meta=meta, replace=replace)
+            return ingest_nat_eval(cur, self.transaction, path, run_id=run_id, meta=meta, replace=replace,
+                                   id_key=id_key, steps_key=steps_key)
 
-    def ingest_nat_items(self, items, run_id, meta=None, replace=False):
+    def ingest_nat_items(self, items, run_id, meta=None, replace=False, id_key="id",
+                         steps_key="intermediate_steps"):
         """Ingest NAT evaluation items held in memory as one run (no file written)."""
         from .ingest import ingest_nat_items
         with self.cursor() as cur:
-            return ingest_nat_items(cur, self.transaction, items, run_id=run_id, meta=meta, replace=replace)
+            return ingest_nat_items(cur, self.transaction, items, run_id=run_id, meta=meta, replace=replace,
+                                    id_key=id_key, steps_key=steps_key)
 
     def ingest_candidates(self, path, run_id=None, meta=None, replace=False):
         """Ingest a candidates file (JSONL or Parquet, one candidate per row) as one run."""
