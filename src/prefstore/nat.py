@@ -102,6 +102,10 @@ class PrefstoreDPOTrajectoryBuilderConfig(TrajectoryBuilderConfig, name="prefsto
     store_wait_seconds: float = Field(
         default=60.0, ge=0.0,
         description="How long finalize waits for the store file while another process holds it.")
+    apply_decisions: bool = Field(
+        default=True,
+        description="Honor the store's decisions (excludes and flips from `prefstore review`, "
+        "`prefstore exclude/flip` or the API); False returns the pairs as the scores alone make them.")
 
     @model_validator(mode="after")
     def _check_pair_options(self) -> PrefstoreDPOTrajectoryBuilderConfig:
@@ -122,6 +126,7 @@ class PrefstoreDPOTrajectoryBuilderConfig(TrajectoryBuilderConfig, name="prefsto
             max_pairs_per_turn=self.max_pairs_per_turn,
             reward_from_score_diff=self.reward_from_score_diff,
             require_multiple_candidates=self.require_multiple_candidates,
+            apply_decisions=self.apply_decisions,
         )
 
 
