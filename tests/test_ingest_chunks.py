@@ -20,7 +20,7 @@ from prefstore.errors import BadInput
 from prefstore.ingest import chunks, nat_eval
 from prefstore.sample_data import SCALES, write_nat_eval
 
-from .conftest import SAMPLE_RUNS, cli_env, sample_file
+from .conftest import SAMPLE_RUNS, cli_env
 
 THREADS = 2  # the split needs more than one DuckDB thread, whatever the machine
 DUPLICATE = "duplicate candidate (same step name, example, turn and candidate_index)"
@@ -99,7 +99,7 @@ def write_spec(tmp_path: Path, name: str = "w.json", **changes) -> Path:
 
 # -- same rows, read in pieces -----------------------------------------------------------------
 @pytest.mark.parametrize("run", SAMPLE_RUNS)
-def test_shared_samples_split_give_the_same_store(run, tmp_path, monkeypatch):
+def test_samples_split_give_the_same_store(run, tmp_path, monkeypatch, sample_file):
     spy, rows = both_ways(sample_file(run), tmp_path, monkeypatch)
     assert spy.read_in_pieces
     assert rows["candidates"]

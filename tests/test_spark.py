@@ -56,10 +56,10 @@ def spark():
 
 
 @pytest.fixture(scope="module")
-def samples(tmp_path_factory):
-    """The shared samples in a store, and their Parquet export partitioned by run_id."""
+def samples(tmp_path_factory, sample_file):
+    """The generated samples in a store, and their Parquet export partitioned by run_id."""
     folder = tmp_path_factory.mktemp("spark")
-    with build_sample_store(folder / "store.duckdb") as store:
+    with build_sample_store(folder / "store.duckdb", sample_file) as store:
         store.export_candidates(folder / "candidates", partition_by="run_id")
         yield store, folder
 

@@ -59,16 +59,28 @@ keyed AS (
     WHERE NOT $require_multiple_candidates OR g.num_candidates >= 2
 ),
 -- With $max_pairs_per_turn = N, only the N best candidates (score desc, tie
--- order asc) can be chosen and only the N worst (score asc, tie order asc)
--- rejected in the first N pairs: a better chosen or a worse rejected candidate
--- always gives a pair ranked ahead. Pairing just those keeps a group of k
--- candidates at N*N pairs instead of k*(k-1)/2 (5,000 candidates: 100 vs 12.5M).
-sided AS (
+-- order asc) can be chosen in the first N pairs: a better chosen candidate
+-- always gives a pair ranked ahead (a larger score_diff, or an equal one and a
+-- higher chosen score). On the rejected side a worse candidate gives a larger
+-- score_diff, but two differences can round to the same double (1.0 - 0.0 and
+-- 1.0 - 1e-17), and then the HIGHER rejected score ranks first: so a rejected
+-- candidate may pair if it is among the N worst, or if its difference with the
+-- chosen one is at least the difference with the N-th worst (worst_n_score).
+-- Pairing just those keeps a group of k candidates at about N*N pairs instead
+-- of k*(k-1)/2 (5,000 candidates: 100 vs 12.5M).
+ranks AS (
     SELECT
         k.*,
         row_number() OVER (PARTITION BY turn_seq ORDER BY score DESC, tie_order ASC) AS best_rank,
         row_number() OVER (PARTITION BY turn_seq ORDER BY score ASC, tie_order ASC) AS worst_rank
     FROM keyed AS k
+),
+sided AS (
+    SELECT
+        r.*,
+        max(CASE WHEN r.worst_rank <= $max_pairs_per_turn THEN r.score END)
+            OVER (PARTITION BY r.turn_seq) AS worst_n_score
+    FROM ranks AS r
 ),
 pairs AS (
     SELECT
@@ -82,7 +94,8 @@ pairs AS (
       ON c.turn_seq = r.turn_seq AND c.score > r.score
     WHERE c.score - r.score >= $min_score_diff
       AND ($max_pairs_per_turn IS NULL
-           OR (c.best_rank <= $max_pairs_per_turn AND r.worst_rank <= $max_pairs_per_turn))
+           OR (c.best_rank <= $max_pairs_per_turn
+               AND (r.worst_rank <= $max_pairs_per_turn OR c.score - r.score >= c.score - r.worst_n_score)))
 ),
 ranked AS (
     SELECT

@@ -246,18 +246,13 @@ def _trajectories(cur, config: PairConfig, runs: list[str] | None, dedup: bool, 
 def to_nat_collection(collection: dict[str, Any], keep_run_id: bool) -> NatTrajectoryCollection:
     """NAT's own TrajectoryCollection from prefstore's (dumped as JSON-mode dict).
 
-    Matches NAT's builder field by field: raw candidate metadata that is null
-    becomes {} (NAT keeps only truthy metadata), and the per-trajectory
-    `run_id` prefstore adds is dropped unless pairs may come from several runs.
+    Matches NAT's builder field by field: the per-trajectory `run_id` prefstore
+    adds is dropped unless pairs may come from several runs.
     """
     for group in collection["trajectories"]:
         for trajectory in group:
-            metadata = trajectory["metadata"]
-            for key in ("chosen_raw_metadata", "rejected_raw_metadata"):
-                if key in metadata and not metadata[key]:
-                    metadata[key] = {}
             if not keep_run_id:
-                metadata.pop("run_id", None)
+                trajectory["metadata"].pop("run_id", None)
     return NatTrajectoryCollection.model_validate(collection)
 
 

@@ -101,8 +101,9 @@ def to_trajectory(pair: Pair, config: PairConfig) -> Trajectory:
         "rejected_index": pair.rejected_index,
     }
     if config.exhaustive_pairs:
-        metadata["chosen_raw_metadata"] = pair.chosen_metadata
-        metadata["rejected_raw_metadata"] = pair.rejected_metadata
+        # NAT keeps a candidate's metadata only when truthy (`if step.payload.metadata:`), else {}
+        metadata["chosen_raw_metadata"] = pair.chosen_metadata or {}
+        metadata["rejected_raw_metadata"] = pair.rejected_metadata or {}
     else:
         metadata["num_candidates"] = pair.num_candidates
     metadata["run_id"] = pair.run_id
