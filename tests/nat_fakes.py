@@ -74,6 +74,8 @@ class ScriptedChatModel(BaseChatModel):
         if self.role == "judge":
             k = answer_number(text)
             return UNPARSABLE_REPLY if k in UNPARSABLE else f"Reasoning... FINAL SCORE: {JUDGE_SCORES[k]}"
+        if "User: " in text:  # NAT 1.5's chat_completion sends one text: system prompt, "User: ...", "Assistant:"
+            text = text.rsplit("User: ", 1)[1].split("\n", 1)[0]
         k = self.calls.get(text, 0)
         self.calls[text] = k + 1
         return f"answer #{k} to: {text}"

@@ -12,14 +12,19 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-pytest.importorskip("nat.plugins.eval.runtime.evaluate")
-pytest.importorskip("langchain_core")
+if os.environ.get("PREFSTORE_REQUIRE_NAT"):  # .ci/run: fail, never skip, when NAT is missing
+    import langchain_core  # noqa: F401
+    import nat.plugins.eval.runtime.evaluate  # noqa: F401
+else:
+    pytest.importorskip("nat.plugins.eval.runtime.evaluate")
+    pytest.importorskip("langchain_core")
 
 from nat.data_models.evaluate_runtime import EvaluationRunOutput, ProfilerResults  # noqa: E402
 from nat.data_models.evaluator import EvalInput, EvalInputItem  # noqa: E402
@@ -213,3 +218,19 @@ def test_nat_finetune_writes_prefstore_exports_offline_deterministically(tmp_pat
     assert final["job_metadata"]["output_dir"] == str((datasets / last).resolve())
     assert final["job_metadata"]["splits"] == {name: {k: v for k, v in split.items() if k != "sha256"}
                                               for name, split in manifests[0]["splits"].items()}
+
+
+def test_trainer_adapter_refuses_runs_it_cannot_trace_to_the_prefstore_builder():
+    from prefstore.errors import BadInput
+    from prefstore.nat_trainer import finetune_selection
+
+    with pytest.raises(BadInput, match="no run of finetune 'nemo_dpo_1' in the store; .* prefstore_dpo_traj_builder"):
+        finetune_selection([{"run_id": "other", "meta": {}}], "nemo_dpo_1")
+    with pytest.raises(BadInput, match="run 'nemo_dpo_1_run0' was not stored by prefstore_dpo_traj_builder"):
+        finetune_selection([{"run_id": "nemo_dpo_1_run0", "meta": {"run_id": "nemo_dpo_1"}}], "nemo_dpo_1")
+    builder = {"ttc_step_name": "moves", "exhaustive_pairs": False, "min_score_diff": 0.2, "pair_scope": "store"}
+    runs = [{"run_id": f"nemo_dpo_1_run{i}", "meta": {"run_id": "nemo_dpo_1", "trajectory_builder": builder}}
+            for i in range(2)] + [{"run_id": "x", "meta": {}}]
+    config, selected, mine = finetune_selection(runs, "nemo_dpo_1")
+    assert (config.ttc_step_name, config.exhaustive_pairs, config.min_score_diff) == ("moves", False, 0.2)
+    assert selected is None and mine == ["nemo_dpo_1_run0", "nemo_dpo_1_run1"]  # pair_scope store: every run
