@@ -33,7 +33,7 @@ class ReadSpy:
         self.calls: list[tuple[str, int, bool]] = []
         real = nat_eval.read_json
 
-        def spy(cur, query, files, columns):
+        def spy(cur, query, files, columns=None):
             try:
                 real(cur, query, files, columns)
             except BaseException:
@@ -341,7 +341,7 @@ def test_pieces_are_closed_after_an_interrupt(private_tmp, tmp_path, monkeypatch
     monkeypatch.setattr(chunks, "CHUNK_MIN_BYTES", 0)
     seen = []
 
-    def interrupted(cur, query, files, columns):
+    def interrupted(cur, query, files, columns=None):
         seen.append([f.exists() for f in files])
         raise KeyboardInterrupt
 

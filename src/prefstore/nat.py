@@ -10,8 +10,12 @@ prefstore file (in-process, `PreferenceStore.ingest_nat_items`, under the
 run_id NAT passes), then returns the store's SQL pairs, so no run is lost when
 `nat finetune` ends, and `pair_scope: store` can pair every run ever stored.
 
-This is the only prefstore module that imports `nat`; it needs the `nat`
-extra (`pip install 'prefstore[nat]'`).
+The entry point also registers, by importing them at the end of this module,
+`_type: prefstore_score_select` (`nat_ttc`: NAT's execute-score-select that
+records its candidates) and `_type: prefstore_trainer_adapter` (`nat_trainer`:
+`nat finetune` writing training files instead of uploading them). These three
+modules are the only ones that import `nat`; they need the `nat` extra
+(`pip install 'prefstore[nat]'`).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from pydantic import Field, ValidationError, model_validator
 from . import queries
 from .export import ROWS_AS_IS, iter_export_rows
 from .models import DEFAULT_STEP_NAME, PairConfig
+from .nat_config import warn_unknown_keys
 from .pairs import collect_trajectories, create_pair_view, to_pair
 from .store import PreferenceStore
 
@@ -106,6 +111,13 @@ class PrefstoreDPOTrajectoryBuilderConfig(TrajectoryBuilderConfig, name="prefsto
         default=True,
         description="Honor the store's decisions (excludes and flips from `prefstore review`, "
         "`prefstore exclude/flip` or the API); False returns the pairs as the scores alone make them.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _warn_unknown_keys(cls, data: Any) -> Any:
+        """Warn about keys nobody reads (NAT's own example passes `custom_step_name`); still load."""
+        warn_unknown_keys("prefstore_dpo_traj_builder", data, cls.model_fields)
+        return data
 
     @model_validator(mode="after")
     def _check_pair_options(self) -> PrefstoreDPOTrajectoryBuilderConfig:
@@ -269,3 +281,7 @@ def _log_eval_done(run_id: str, task: asyncio.Task) -> None:
 async def prefstore_dpo_trajectory_builder(config: PrefstoreDPOTrajectoryBuilderConfig, builder: Builder):
     """NAT's build function for `_type: prefstore_dpo_traj_builder` (yields one builder)."""
     yield PrefstoreDPOTrajectoryBuilder(trajectory_builder_config=config)
+
+
+# Registered with NAT by being imported: the entry point names this module only.
+from . import nat_trainer, nat_ttc  # noqa: E402,F401

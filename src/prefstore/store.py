@@ -295,6 +295,29 @@ class PreferenceStore(Store):
         with self.cursor() as cur:
             return ingest_candidates(cur, self.transaction, path, run_id=run_id, meta=meta, replace=replace)
 
+    def ingest_nat_rollouts(self, path, scores, run_id=None, meta=None, replace=False, prompt_from="question"):
+        """Ingest a NAT workflow_output.json's items as candidates scored by one evaluator's output file.
+
+        One candidate per item: the example is the item id less `_rep<k>`, k
+        the candidate_index, the evaluator's score the score; `prompt_from`
+        'question' or 'messages' (the first LLM call's). See `ingest.rollouts`.
+        """
+        from .ingest import ingest_nat_rollouts
+        with self.cursor() as cur:
+            return ingest_nat_rollouts(cur, self.transaction, path, scores, run_id=run_id, meta=meta,
+                                       replace=replace, prompt_from=prompt_from)
+
+    def ingest_nat_eval_dir(self, directory, evaluator=None, run_id=None, meta=None, replace=False,
+                            prompt_from="question"):
+        """Ingest a `nat eval` output directory: rollouts scored by `evaluator`, TTC candidates if any.
+
+        Returns one IngestReport per run. See `ingest.eval_dir`.
+        """
+        from .ingest import ingest_nat_eval_dir
+        with self.cursor() as cur:
+            return ingest_nat_eval_dir(cur, self.transaction, directory, evaluator=evaluator, run_id=run_id,
+                                       meta=meta, replace=replace, prompt_from=prompt_from)
+
     # -- pairs and trajectories ----------------------------------------------------------
     def iter_pairs(self, config=None, runs=None, limit: int | None = None):
         """Pairs in output order, streamed from DuckDB (flat memory); at most `limit` of them.

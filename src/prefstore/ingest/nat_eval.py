@@ -119,7 +119,8 @@ def read_typed(cur: duckdb.DuckDBPyConnection, file: Path, digest: Digest, colum
     read_json(cur, "ingest/stage_nat_eval_typed", [file], columns)
 
 
-def read_json(cur: duckdb.DuckDBPyConnection, query: str, files: list[Path], columns: dict[str, str]) -> None:
+def read_json(cur: duckdb.DuckDBPyConnection, query: str, files: list[Path],
+              columns: dict[str, str] | None = None) -> None:
     """Run a read_json staging query with DuckDB's 16 MB object buffer, growing it only if an item needs it.
 
     DuckDB allocates that buffer per reader thread: sized to the whole file (as
