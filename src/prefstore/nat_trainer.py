@@ -47,7 +47,7 @@ BACKEND = "prefstore"
 DEFAULT_OUTPUT_DIR = "./.tmp/nat/finetuning/prefstore_datasets"
 # The PairConfig fields a prefstore_dpo_traj_builder config carries (its dump is in each run's meta).
 _PAIR_FIELDS = ("ttc_step_name", "exhaustive_pairs", "min_score_diff", "max_pairs_per_turn",
-                "reward_from_score_diff", "require_multiple_candidates")
+                "reward_from_score_diff", "require_multiple_candidates", "apply_decisions")
 
 
 class PrefstoreTrainerAdapterConfig(TrainerAdapterConfig, name="prefstore_trainer_adapter"):
