@@ -38,7 +38,7 @@ from pydantic import Field, ValidationError, model_validator
 from . import queries
 from .export import ROWS_AS_IS, iter_export_rows
 from .models import DEFAULT_STEP_NAME, PairConfig
-from .nat_config import warn_unknown_keys
+from .nat_config import WarnsUnknownKeys
 from .pairs import collect_trajectories, create_pair_view, to_pair
 from .store import PreferenceStore
 
@@ -48,7 +48,8 @@ logger = logging.getLogger(__name__)
 # whatever reads NAT's progress files finds ours in the same place.
 DEFAULT_PROGRESS_DIR = "./.tmp/nat/finetuning/dpo_trajectory_builder"
 
-class PrefstoreDPOTrajectoryBuilderConfig(TrajectoryBuilderConfig, name="prefstore_dpo_traj_builder"):
+class PrefstoreDPOTrajectoryBuilderConfig(WarnsUnknownKeys, TrajectoryBuilderConfig,
+                                          name="prefstore_dpo_traj_builder"):
     """NAT's `dpo_traj_builder` options (same names, same defaults) plus the store's.
 
     Example YAML::
@@ -112,12 +113,6 @@ class PrefstoreDPOTrajectoryBuilderConfig(TrajectoryBuilderConfig, name="prefsto
         description="Honor the store's decisions (excludes and flips from `prefstore review`, "
         "`prefstore exclude/flip` or the API); False returns the pairs as the scores alone make them.")
 
-    @model_validator(mode="before")
-    @classmethod
-    def _warn_unknown_keys(cls, data: Any) -> Any:
-        """Warn about keys nobody reads (NAT's own example passes `custom_step_name`); still load."""
-        warn_unknown_keys("prefstore_dpo_traj_builder", data, cls.model_fields)
-        return data
 
     @model_validator(mode="after")
     def _check_pair_options(self) -> PrefstoreDPOTrajectoryBuilderConfig:

@@ -12,6 +12,8 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from pydantic import BaseModel, model_validator
+
 logger = logging.getLogger("prefstore.nat")
 
 # The discriminator NAT's TypedBaseModel reads (`_type`, or its field name `type`).
@@ -27,3 +29,13 @@ def warn_unknown_keys(component: str, data: Any, known: Iterable[str]) -> None:
     if unknown:
         logger.warning("%s: unknown option(s) %s are ignored; known options: %s",
                        component, ", ".join(unknown), ", ".join(sorted(known - _NAT_KEYS)))
+
+
+class WarnsUnknownKeys(BaseModel):
+    """Mixin for a NAT component config: warn_unknown_keys on the raw config, named by its `_type`."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _warn_unknown_keys(cls, data: Any) -> Any:
+        warn_unknown_keys(getattr(cls, "_typed_model_name", None) or cls.__name__, data, cls.model_fields)
+        return data

@@ -34,11 +34,11 @@ from nat.data_models.finetuning import (
     TrajectoryCollection,
 )
 from nat.finetuning.interfaces.trainer_adapter import TrainerAdapter
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from .errors import BadInput
 from .models import ExportOptions, PairConfig
-from .nat_config import warn_unknown_keys
+from .nat_config import WarnsUnknownKeys
 from .store import PreferenceStore
 
 logger = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ _PAIR_FIELDS = ("ttc_step_name", "exhaustive_pairs", "min_score_diff", "max_pair
                 "reward_from_score_diff", "require_multiple_candidates", "apply_decisions")
 
 
-class PrefstoreTrainerAdapterConfig(TrainerAdapterConfig, name="prefstore_trainer_adapter"):
+class PrefstoreTrainerAdapterConfig(WarnsUnknownKeys, TrainerAdapterConfig, name="prefstore_trainer_adapter"):
     """Where and how the export of a `nat finetune` is written.
 
     Example YAML::
@@ -82,11 +82,6 @@ class PrefstoreTrainerAdapterConfig(TrainerAdapterConfig, name="prefstore_traine
     store_wait_seconds: float = Field(default=60.0, ge=0.0,
                                       description="How long to wait while another process holds the store.")
 
-    @model_validator(mode="before")
-    @classmethod
-    def _warn_unknown_keys(cls, data: Any) -> Any:
-        warn_unknown_keys("prefstore_trainer_adapter", data, cls.model_fields)
-        return data
 
     def export_options(self) -> ExportOptions:
         return ExportOptions(format=self.format, prompt_style=self.prompt_style,

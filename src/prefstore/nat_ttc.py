@@ -35,10 +35,10 @@ from nat.data_models.function import FunctionBaseConfig
 from nat.data_models.intermediate_step import IntermediateStepPayload, IntermediateStepType, TTCEventData
 from nat.experimental.test_time_compute.models.stage_enums import PipelineTypeEnum, StageTypeEnum
 from nat.experimental.test_time_compute.models.ttc_item import TTCItem
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field
 
 from .models import DEFAULT_STEP_NAME
-from .nat_config import warn_unknown_keys
+from .nat_config import WarnsUnknownKeys
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ _UNPARSED = re.compile(r"^Could not parse (?:the )?score from (?:the )?response:
 _replies: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("prefstore_scorer_replies", default=None)
 
 
-class PrefstoreScoreSelectConfig(FunctionBaseConfig, name="prefstore_score_select"):
+class PrefstoreScoreSelectConfig(WarnsUnknownKeys, FunctionBaseConfig, name="prefstore_score_select"):
     """NAT's `execute_score_select_function` options, plus the step name of the recorded candidates.
 
     Example YAML::
@@ -71,11 +71,6 @@ class PrefstoreScoreSelectConfig(FunctionBaseConfig, name="prefstore_score_selec
                                description="Name (payload.name) of the TTC_END step recorded per candidate; "
                                "the DPO builders' ttc_step_name")
 
-    @model_validator(mode="before")
-    @classmethod
-    def _warn_unknown_keys(cls, data: Any) -> Any:
-        warn_unknown_keys("prefstore_score_select", data, cls.model_fields)
-        return data
 
 
 class _ReplyListener(logging.Handler):
