@@ -1,12 +1,12 @@
 -- export/batch: the pairs of one export at positions $first..$last, with their
 -- texts joined back from `candidates` by seq; the rows the format queries
--- (sql/export_format_*.sql) read as the relation `export_batch`.
+-- (sql/export/format_*.sql) read as the relation `export_batch`.
 -- Parameters: $first, $last (positions, inclusive).
 -- Rows: the pair query's columns (run_id, example_id, turn_id, prompt,
 -- chosen_response, rejected_response, chosen_score, rejected_score,
 -- score_diff, reward, chosen_index, rejected_index, chosen_metadata,
--- rejected_metadata, num_candidates, example_seq, turn_seq, pair_rank), plus
--- position and split from `export_rows`. Unordered: readers
+-- rejected_metadata, num_candidates, example_seq, turn_seq, pair_rank,
+-- chosen_seq, rejected_seq), plus position and split from `export_rows`. Unordered: readers
 -- order by position. Every pair query takes run_id, example_id, turn_id and
 -- prompt from the chosen candidate and computes score_diff as chosen score
 -- minus rejected score, so these are the values the pair query returned.
@@ -16,7 +16,7 @@ SELECT
     c.score AS chosen_score, r.score AS rejected_score, c.score - r.score AS score_diff,
     e.reward, c.candidate_index AS chosen_index, r.candidate_index AS rejected_index,
     c.metadata AS chosen_metadata, r.metadata AS rejected_metadata,
-    e.num_candidates, e.example_seq, e.turn_seq, e.pair_rank,
+    e.num_candidates, e.example_seq, e.turn_seq, e.pair_rank, e.chosen_seq, e.rejected_seq,
     e.position, e.split
 FROM export_rows AS e
 JOIN candidates AS c ON c.seq = e.chosen_seq

@@ -61,3 +61,7 @@ class QueryFailed(PrefstoreError):
 
 class SplitImpossible(PrefstoreError):
     """A validation split was asked for, but the export selects fewer than two examples."""
+
+
+class MissingExtra(PrefstoreError):
+    """An optional dependency is not installed; the message names the extra that installs it."""
