@@ -445,3 +445,19 @@ def test_a_missing_library_is_one_error_naming_the_extra(mixed):
         assert f"store.{call}() needs {blocked}, which is not installed: pip install 'prefstore[{extra}]'" \
             in message, (call, message)
         assert "\n" not in message
+
+
+def test_trajectories_leave_the_garbage_collector_as_they_found_it(mixed):
+    import gc
+    assert gc.isenabled()
+    mixed.trajectories()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        mixed.trajectories()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(UnknownRun):
+        mixed.trajectories(runs=["typo"])
+    assert gc.isenabled()

@@ -1,15 +1,12 @@
 -- export/format_pairs: the pair query's columns for Python, from the relation
 -- `export_batch` (sql/export/batch.sql), in output order: the rows of
--- store.pairs_arrow() and the source of NAT's trajectories (the
--- `trajectories` export format, store.trajectories(), the NAT plugin).
--- No parameters.
+-- store.pairs_arrow(). No parameters.
 -- Rows: run_id, example_id, turn_id, prompt (JSON text: a JSON string or a
 -- list of messages), chosen_response, rejected_response, chosen_score,
 -- rejected_score, score_diff, reward, chosen_index, rejected_index,
 -- chosen_metadata, rejected_metadata (JSON text or NULL), num_candidates,
 -- example_seq, turn_seq, pair_rank, chosen_seq, rejected_seq (the candidates'
--- seq in `candidates`). Every split of `export_rows`: the formats that read
--- this query never split.
+-- seq in `candidates`). Every split of `export_rows` (pairs_arrow never splits).
 SELECT
     run_id, example_id, turn_id, CAST(prompt AS VARCHAR) AS prompt,
     chosen_response, rejected_response, chosen_score, rejected_score, score_diff, reward,

@@ -429,7 +429,19 @@ def _write_trajectories(cur: duckdb.DuckDBPyConnection, path: Path, config: Pair
 def iter_trajectory_groups(cur: duckdb.DuckDBPyConnection, config: PairConfig,
                            models: Models = PREFSTORE_MODELS) -> Iterator[list[Any]]:
     """The rows of `export_rows` as NAT-shaped trajectories, one list per example, in output order."""
-    return trajectory_groups(iter_export_rows(cur, "export/format_pairs"), config, models)
+    return trajectory_groups(_trajectory_batches(cur), config, models)
+
+
+def _trajectory_batches(cur: duckdb.DuckDBPyConnection) -> Iterator[tuple[dict, Iterator[tuple]]]:
+    """Per batch of positions: its candidates by seq, then its pair rows (fetched as read)."""
+    for first, last in batches(cur):
+        select_batch(cur, first, last)
+        candidates = {row[0]: row for row in queries.run(cur, "export/batch_candidates").fetchall()}
+        yield candidates, _fetch_all(queries.run(cur, "export/format_trajectories"))
+
+
+def _fetch_all(result: duckdb.DuckDBPyConnection, fetch: int = 10_000) -> Iterator[tuple]:
+    return itertools.chain.from_iterable(iter(lambda: result.fetchmany(fetch), []))
 
 
 _STR = TypeAdapter(str)

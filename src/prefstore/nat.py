@@ -39,7 +39,7 @@ from .export import ROWS_AS_IS, iter_trajectory_groups
 from .models import DEFAULT_STEP_NAME, PairConfig
 from .pairs import create_pair_view
 from .store import PreferenceStore
-from .trajectories import Models
+from .trajectories import Models, gc_paused
 
 logger = logging.getLogger(__name__)
 
@@ -246,7 +246,8 @@ def _trajectories(cur, config: PairConfig, runs: list[str] | None, dedup: bool, 
     queries.run(cur, "export/rows", {**ROWS_AS_IS, "dedup": dedup})
     models = Models(message=NatOpenAIMessage, item=NatDPOItem, trajectory=NatTrajectory,
                     empty_raw_metadata_as_dict=True, run_id_in_metadata=keep_run_id)
-    groups = list(iter_trajectory_groups(cur, config, models))
+    with gc_paused():
+        groups = list(iter_trajectory_groups(cur, config, models))
     return NatTrajectoryCollection.model_construct(trajectories=groups, run_id=run_id)
 
 

@@ -336,8 +336,11 @@ class PreferenceStore(Store):
         run_id is the selected runs' ids joined by commas (every run when `runs` is None).
         """
         from .models import TrajectoryCollection
+        from .trajectories import gc_paused
         run_ids = list(runs) if runs is not None else [r["run_id"] for r in self.runs()]
-        groups = list(self.iter_trajectories(config, runs))
+        groups = self.iter_trajectories(config, runs)
+        with gc_paused():
+            groups = list(groups)
         return TrajectoryCollection.model_construct(trajectories=groups, run_id=",".join(run_ids))
 
     def iter_trajectories(self, config=None, runs=None):

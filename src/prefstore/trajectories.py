@@ -5,10 +5,10 @@ DOUBLE, indexes integers, prompts checked at ingest to be a string or a list
 of {role: str, content: str}), so the objects are made as pydantic's
 `model_construct` makes them, without validation: validating each object cost
 ~4x more on S, and `model_construct` itself spends most of its time looking up
-field defaults. Values a turn shares are built once: a prompt's messages and
-each candidate's raw metadata are the same objects in all of the turn's
-trajectories, as in NAT's own builder; each trajectory has its own lists and
-metadata dict. The JSON they dump equals that of validated objects byte for
+field defaults. Values a turn shares are built once: a prompt's messages, each
+candidate's response and raw metadata are the same objects in all of the
+turn's trajectories, as in NAT's own builder; each trajectory has its own
+lists and metadata dict. The JSON they dump equals that of validated objects byte for
 byte (tests/test_data_api.py).
 
 One function serves prefstore's models (`store.trajectories`, the
@@ -18,6 +18,8 @@ fields.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -52,6 +54,24 @@ def construct(cls: type[BaseModel], values: dict[str, Any], fields_set: Iterable
     return obj
 
 
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a whole collection is built, then restore it.
+
+    The objects built here hold no cycles, so a collection during the build
+    frees nothing; but each of the repeated full collections that ~1M new
+    objects trigger walks all of them (~40% of store.trajectories() on S). Not
+    for streaming: the consumer's code must not run with the collector paused.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def plain(cls: type[BaseModel]) -> bool:
     """Whether `construct` builds `cls` as model_construct would: no private attributes, no
     extra fields kept, no field aliases."""
@@ -83,57 +103,77 @@ class Models:
 PREFSTORE_MODELS = Models()
 
 
-def trajectory_groups(rows: Iterable[tuple], config: PairConfig,
-                      models: Models = PREFSTORE_MODELS) -> Iterator[list[Any]]:
-    """One list of trajectories per example, in the rows' order (rows of
-    sql/export/format_pairs.sql, for the pair options `config`).
+Batch = tuple[dict[int, tuple], Iterable[tuple]]
 
-    An example's rows are consecutive (output order is by example first); a
-    list is yielded as soon as the next example starts, so memory holds one
-    example's trajectories plus what the row iterator buffers.
+
+def trajectory_groups(batches: Iterable[Batch], config: PairConfig,
+                      models: Models = PREFSTORE_MODELS) -> Iterator[list[Any]]:
+    """One list of trajectories per example, in output order, for the pair options `config`.
+
+    Each batch is (candidates by seq: rows of sql/export/batch_candidates.sql,
+    pair rows of sql/export/format_trajectories.sql naming them). Texts cross
+    from DuckDB once per candidate, not once per pair. An example's pairs are
+    consecutive (output order is by example first); its list is yielded as
+    soon as the next example starts, so memory holds one example's
+    trajectories plus one batch.
     """
     message, item, trajectory = models.message, models.item, models.trajectory
-    exhaustive = config.exhaustive_pairs
+    exhaustive, with_run_id = config.exhaustive_pairs, models.run_id_in_metadata
     group: list[Any] = []
     example: str | None = None
-    prompts: dict[int, Any] = {}      # turn_seq -> prompt (str or messages), for the current example
-    metadata: dict[int, Any] = {}     # candidate seq -> raw metadata, for the current example
-    for (run_id, example_id, turn_id, prompt_json, chosen_response, rejected_response, chosen_score,
-         rejected_score, score_diff, reward, chosen_index, rejected_index, chosen_meta_json,
-         rejected_meta_json, num_candidates, _example_seq, turn_seq, _pair_rank, chosen_seq,
-         rejected_seq) in rows:
-        if example_id != example:
-            if group:
-                yield group
-            group, example = [], example_id
-            prompts.clear()
-            metadata.clear()
-        prompt = prompts.get(turn_seq)
-        if prompt is None:
-            prompt = prompts[turn_seq] = _prompt(prompt_json, message)
-        meta: dict[str, Any] = {
-            "dpo_type": "preference_pair",
-            "score_diff": score_diff,
-            "example_id": example_id,
-            "turn_id": turn_id,
-            "chosen_score": chosen_score,
-            "rejected_score": rejected_score,
-            "chosen_index": chosen_index,
-            "rejected_index": rejected_index,
-        }
-        if exhaustive:
-            meta["chosen_raw_metadata"] = _raw_metadata(metadata, chosen_seq, chosen_meta_json, models)
-            meta["rejected_raw_metadata"] = _raw_metadata(metadata, rejected_seq, rejected_meta_json, models)
-        else:
-            meta["num_candidates"] = num_candidates
-        if models.run_id_in_metadata:
-            meta["run_id"] = run_id
-        dpo_item = construct(item, {"prompt": prompt if type(prompt) is str else list(prompt),
-                                    "chosen_response": chosen_response, "rejected_response": rejected_response})
-        group.append(construct(trajectory, {"episode": [dpo_item], "reward": reward, "shaped_rewards": None,
-                                            "metadata": meta}, _TRAJECTORY_SET))
+    prompts: dict[int, Any] = {}  # turn_seq -> prompt (str or messages), for the current example
+    for by_seq, rows in batches:
+        candidates = _candidates(by_seq, exhaustive, models)
+        for chosen_seq, rejected_seq, score_diff, reward, num_candidates, turn_seq in rows:
+            run_id, example_id, turn_id, prompt_json, chosen_response, chosen_meta, chosen_index, chosen_score \
+                = candidates[chosen_seq]
+            _, _, _, _, rejected_response, rejected_meta, rejected_index, rejected_score = candidates[rejected_seq]
+            if example_id != example:
+                if group:
+                    yield group
+                group, example = [], example_id
+                prompts.clear()
+            prompt = prompts.get(turn_seq)
+            if prompt is None:
+                prompt = prompts[turn_seq] = _prompt(prompt_json, message)
+            meta: dict[str, Any] = {
+                "dpo_type": "preference_pair",
+                "score_diff": score_diff,
+                "example_id": example_id,
+                "turn_id": turn_id,
+                "chosen_score": chosen_score,
+                "rejected_score": rejected_score,
+                "chosen_index": chosen_index,
+                "rejected_index": rejected_index,
+            }
+            if exhaustive:
+                meta["chosen_raw_metadata"] = chosen_meta
+                meta["rejected_raw_metadata"] = rejected_meta
+            else:
+                meta["num_candidates"] = num_candidates
+            if with_run_id:
+                meta["run_id"] = run_id
+            dpo_item = construct(item, {"prompt": prompt if type(prompt) is str else list(prompt),
+                                        "chosen_response": chosen_response,
+                                        "rejected_response": rejected_response})
+            group.append(construct(trajectory, {"episode": [dpo_item], "reward": reward, "shaped_rewards": None,
+                                                "metadata": meta}, _TRAJECTORY_SET))
     if group:
         yield group
+
+
+def _candidates(by_seq: dict[int, tuple], exhaustive: bool, models: Models) -> dict[int, tuple]:
+    """seq -> (run_id, example_id, turn_id, prompt JSON, response, raw metadata, index, score), the
+    raw metadata parsed once per candidate (only exhaustive pairs carry it)."""
+    out = {}
+    for seq, (_, run_id, example_id, turn_id, prompt, response, meta_json, index, score) in by_seq.items():
+        meta = None
+        if exhaustive:
+            meta = None if meta_json is None else from_json(meta_json)
+            if models.empty_raw_metadata_as_dict and not meta:
+                meta = {}
+        out[seq] = (run_id, example_id, turn_id, prompt, response, meta, index, score)
+    return out
 
 
 def _prompt(text: str, message: type[BaseModel]) -> Any:
@@ -142,14 +182,3 @@ def _prompt(text: str, message: type[BaseModel]) -> Any:
     if type(value) is str:
         return value
     return [construct(message, {"role": m["role"], "content": m["content"]}) for m in value]
-
-
-def _raw_metadata(cache: dict[int, Any], seq: int, text: str | None, models: Models) -> Any:
-    """A candidate's metadata (JSON text or None) as a Python value, parsed once per example."""
-    if seq in cache:
-        return cache[seq]
-    value = None if text is None else from_json(text)
-    if models.empty_raw_metadata_as_dict and not value:
-        value = {}
-    cache[seq] = value
-    return value
