@@ -237,6 +237,14 @@ def test_unknown_run_fails_at_the_call_not_at_the_first_read(mixed):
             call()
 
 
+def test_bad_batch_size_is_refused(mixed):
+    for bad in (0, -5, 2.5, True):
+        with pytest.raises(BadOption, match="batch_size must be a positive number of rows"):
+            mixed.pairs_arrow(batch_size=bad)
+        with pytest.raises(BadOption, match="batch_size"):
+            mixed.candidates_arrow(batch_size=bad)
+
+
 def test_empty_selection_gives_the_schema_and_no_rows(mixed):
     reader = mixed.pairs_arrow(PairConfig(ttc_step_name="no_such_step"))
     assert reader.schema.names == PAIR_COLUMNS and reader.read_all().num_rows == 0

@@ -75,6 +75,7 @@ def require(module: str, caller: str, extra: str | None = None) -> Any:
 def pairs_reader(stream: Stream, config: PairConfig, runs: Sequence[str] | None, batch_size: int) -> Any:
     """The pair rows (sql/export/format_pairs.sql) in output order, as a RecordBatchReader."""
     require("pyarrow", "store.pairs_arrow()")
+    _check_batch_size(batch_size)
 
     def start(cur: duckdb.DuckDBPyConnection) -> Iterator[Any]:
         create_pair_view(cur, config, runs)
@@ -86,11 +87,17 @@ def pairs_reader(stream: Stream, config: PairConfig, runs: Sequence[str] | None,
 def candidates_reader(stream: Stream, runs: Sequence[str] | None, batch_size: int) -> Any:
     """Every candidate of `runs` (sql/export/candidates.sql) in arrival order, as a RecordBatchReader."""
     require("pyarrow", "store.candidates_arrow()")
+    _check_batch_size(batch_size)
 
     def start(cur: duckdb.DuckDBPyConnection) -> Iterator[Any]:
         relation = cur.sql(queries.text("export/candidates"), params={"runs": check_runs(cur, runs)})
         return _batches_of(relation, batch_size)
     return _reader(stream(start))
+
+
+def _check_batch_size(batch_size: int) -> None:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise BadOption(f"batch_size must be a positive number of rows, not {batch_size!r}")
 
 
 def _reader(items: Iterator[Any]) -> Any:
