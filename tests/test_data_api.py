@@ -359,6 +359,25 @@ def test_trajectories_dump_byte_identical_to_validated_objects(mixed, config, ru
     assert [list(g) for g in mixed.iter_trajectories(config, runs)] == ours.trajectories
 
 
+def test_candidates_of_one_turn_with_different_prompts_keep_their_own(tmp_path):
+    """A pair's prompt is its chosen candidate's, even when a turn's candidates differ in prompt."""
+    rows = [{"example_id": "e1", "turn_id": "t1", "prompt": prompt, "response": f"r{i}", "score": score,
+             "metadata": {"i": i} if i % 2 else None}
+            for i, (prompt, score) in enumerate([("p1", 0.9), ("p2", 0.5), ([{"role": "user", "content": "p3"}], 0.6),
+                                                 ("p1", 0.7), ("p1", 0.2)])]
+    rows += [{"example_id": "e2", "turn_id": "t1", "prompt": "p1", "response": f"s{i}", "score": i / 10}
+             for i in range(3)]
+    source = tmp_path / "cands.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with PreferenceStore(tmp_path / "s.duckdb") as store:
+        store.ingest_candidates(source, run_id="r")
+        for config in (PairConfig(), PairConfig(exhaustive_pairs=False)):
+            ours = store.trajectories(config)
+            assert ours.model_dump_json() == validated_collection(store, config).model_dump_json()
+        prompts = [t.episode[0].prompt for t in store.trajectories().trajectories[0]]
+        assert "p2" in prompts and [OpenAIMessage(role="user", content="p3")] in prompts
+
+
 def test_iter_trajectories_yields_one_example_at_a_time(mixed):
     groups = mixed.iter_trajectories()
     first = next(groups)

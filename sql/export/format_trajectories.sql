@@ -5,7 +5,7 @@
 -- `trajectories` export format, store.trajectories(), the NAT plugin).
 -- No parameters.
 -- Rows: chosen_seq, rejected_seq (the candidates' seq), score_diff, reward,
--- num_candidates, turn_seq. Every split of `export_rows`: trajectories never split.
-SELECT chosen_seq, rejected_seq, score_diff, reward, num_candidates, turn_seq
+-- num_candidates. Every split of `export_rows`: trajectories never split.
+SELECT chosen_seq, rejected_seq, score_diff, reward, num_candidates
 FROM export_batch
 ORDER BY position

@@ -5,9 +5,9 @@ DOUBLE, indexes integers, prompts checked at ingest to be a string or a list
 of {role: str, content: str}), so the objects are made as pydantic's
 `model_construct` makes them, without validation: validating each object cost
 ~4x more on S, and `model_construct` itself spends most of its time looking up
-field defaults. Values a turn shares are built once: a prompt's messages, each
-candidate's response and raw metadata are the same objects in all of the
-turn's trajectories, as in NAT's own builder; each trajectory has its own
+field defaults. Values an example's pairs share are built once: a prompt's messages
+(per distinct prompt text), each candidate's response and raw metadata are the
+same objects in all of its trajectories, as in NAT's own builder; each trajectory has its own
 lists and metadata dict. The JSON they dump equals that of validated objects byte for
 byte (tests/test_data_api.py).
 
@@ -121,10 +121,10 @@ def trajectory_groups(batches: Iterable[Batch], config: PairConfig,
     exhaustive, with_run_id = config.exhaustive_pairs, models.run_id_in_metadata
     group: list[Any] = []
     example: str | None = None
-    prompts: dict[int, Any] = {}  # turn_seq -> prompt (str or messages), for the current example
+    prompts: dict[str, Any] = {}  # prompt JSON text -> prompt (str or messages), for the current example
     for by_seq, rows in batches:
         candidates = _candidates(by_seq, exhaustive, models)
-        for chosen_seq, rejected_seq, score_diff, reward, num_candidates, turn_seq in rows:
+        for chosen_seq, rejected_seq, score_diff, reward, num_candidates in rows:
             run_id, example_id, turn_id, prompt_json, chosen_response, chosen_meta, chosen_index, chosen_score \
                 = candidates[chosen_seq]
             _, _, _, _, rejected_response, rejected_meta, rejected_index, rejected_score = candidates[rejected_seq]
@@ -133,9 +133,9 @@ def trajectory_groups(batches: Iterable[Batch], config: PairConfig,
                     yield group
                 group, example = [], example_id
                 prompts.clear()
-            prompt = prompts.get(turn_seq)
+            prompt = prompts.get(prompt_json)   # a pair's prompt is its chosen candidate's
             if prompt is None:
-                prompt = prompts[turn_seq] = _prompt(prompt_json, message)
+                prompt = prompts[prompt_json] = _prompt(prompt_json, message)
             meta: dict[str, Any] = {
                 "dpo_type": "preference_pair",
                 "score_diff": score_diff,
