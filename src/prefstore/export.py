@@ -393,19 +393,6 @@ def _concatenate(parts: list[Path], out: Path) -> None:
                 copy_range(src, dst, 0, os.fstat(src.fileno()).st_size)
 
 
-def iter_export_rows(cur: duckdb.DuckDBPyConnection, query: str, fetch: int = 10_000) -> Iterator[tuple]:
-    """Rows of `sql/<query>.sql` (over `export_batch`, no parameters) for all of `export_rows`, in output order."""
-    return itertools.chain.from_iterable(_fetched(cur, query, fetch))
-
-
-def _fetched(cur: duckdb.DuckDBPyConnection, query: str, fetch: int) -> Iterator[list[tuple]]:
-    for first, last in batches(cur):
-        select_batch(cur, first, last)
-        result = queries.run(cur, query)
-        while rows := result.fetchmany(fetch):
-            yield rows
-
-
 def _write_trajectories(cur: duckdb.DuckDBPyConnection, path: Path, config: PairConfig, run_id: str) -> None:
     """NAT's TrajectoryCollection JSON, streamed: one inner list per example, in output order.
 
