@@ -188,10 +188,18 @@ def to_polars(arrow: Callable[[], Any], caller: str) -> Any:
 
 def to_dataset_dict(tables: Callable[[], dict[str, Any]]) -> Any:
     """The split name -> pyarrow Table of `tables()` as a `datasets.DatasetDict`, the tables kept
-    in memory as they are (no copy, no cache file)."""
+    in memory as they are (no copy, no cache file).
+
+    Each split gets a random fingerprint, as `datasets` gives data it cannot
+    hash: without one, `datasets` serializes the whole table to hash it (1.2 s
+    of the 1.2M-pair M set). The rows are deterministic; the fingerprint only
+    names the object for `datasets`' caches.
+    """
     require("pyarrow", "store.dataset()", "datasets")
     datasets = require("datasets", "store.dataset()")
+    from datasets.fingerprint import generate_random_fingerprint
     from datasets.table import InMemoryTable
     return datasets.DatasetDict({
-        name: datasets.Dataset(InMemoryTable(table), split=datasets.NamedSplit(name))
+        name: datasets.Dataset(InMemoryTable(table), split=datasets.NamedSplit(name),
+                               fingerprint=generate_random_fingerprint())
         for name, table in tables().items()})
