@@ -36,19 +36,20 @@ _FIELDS = {
     "item": {"prompt", "chosen_response", "rejected_response"},
     "trajectory": {"episode", "reward", "shaped_rewards", "metadata"},
 }
-_TRAJECTORY_SET = ("episode", "reward", "metadata")  # shaped_rewards keeps its default and stays unset
 
 
-def construct(cls: type[BaseModel], values: dict[str, Any], fields_set: Iterable[str] | None = None) -> Any:
+def construct(cls: type[BaseModel], values: dict[str, Any], fields_set: set[str] | None = None) -> Any:
     """`cls.model_construct(**values)` for `values` naming every field, without its Python loop
     over the fields.
 
-    Sets exactly what model_construct sets on a model that `plain` accepts;
-    `fields_set` names the fields given explicitly (default: all of `values`).
+    Sets exactly what model_construct sets on a model that `plain` accepts.
+    `fields_set` names the fields given explicitly (default: all of `values`);
+    it becomes the object's own set (pydantic adds to it on assignment), so
+    pass a new one each time.
     """
     obj = _new(cls)
     _set(obj, "__dict__", values)
-    _set(obj, "__pydantic_fields_set__", set(values if fields_set is None else fields_set))
+    _set(obj, "__pydantic_fields_set__", set(values) if fields_set is None else fields_set)
     _set(obj, "__pydantic_extra__", None)
     _set(obj, "__pydantic_private__", None)
     return obj
@@ -155,9 +156,11 @@ def trajectory_groups(batches: Iterable[Batch], config: PairConfig,
                 meta["run_id"] = run_id
             dpo_item = construct(item, {"prompt": prompt if type(prompt) is str else list(prompt),
                                         "chosen_response": chosen_response,
-                                        "rejected_response": rejected_response})
+                                        "rejected_response": rejected_response},
+                                 {"prompt", "chosen_response", "rejected_response"})
+            # shaped_rewards keeps its default and stays unset, as with Trajectory(episode=..., ...)
             group.append(construct(trajectory, {"episode": [dpo_item], "reward": reward, "shaped_rewards": None,
-                                                "metadata": meta}, _TRAJECTORY_SET))
+                                                "metadata": meta}, {"episode", "reward", "metadata"}))
     if group:
         yield group
 
@@ -181,4 +184,4 @@ def _prompt(text: str, message: type[BaseModel]) -> Any:
     value = from_json(text)
     if type(value) is str:
         return value
-    return [construct(message, {"role": m["role"], "content": m["content"]}) for m in value]
+    return [construct(message, {"role": m["role"], "content": m["content"]}, {"role", "content"}) for m in value]
