@@ -487,4 +487,12 @@ def test_trajectories_leave_the_garbage_collector_as_they_found_it(mixed):
         gc.enable()
     with pytest.raises(UnknownRun):
         mixed.trajectories(runs=["typo"])
-    assert gc.isenabled()
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    kept = [object() for _ in range(3)] + [[]]      # a process that froze objects (before a fork) keeps them frozen
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        mixed.trajectories()
+        assert gc.get_freeze_count() == frozen and kept
+    finally:
+        gc.unfreeze()
