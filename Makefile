@@ -16,7 +16,7 @@ FLOOR_STAMP = $(FLOOR_VENV)/.installed-$(NAT_FLOOR)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,nat,spark]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,nat,spark,data]'
 	touch $(STAMP)
 
 demo: $(STAMP)

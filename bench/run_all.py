@@ -1,6 +1,6 @@
 """Run every benchmark and write bench/RESULTS.md (`make bench`).
 
-    python bench/run_all.py [--scales S,M,L,many] [--reps 3] [--only ingest,pairs,incremental,storage]
+    python bench/run_all.py [--scales S,M,L,many] [--reps 3] [--only ingest,pairs,incremental,storage,data]
                             [--data /tmp/bench-data] [--out bench/RESULTS.md] [--keep-data]
 
 Inputs are generated into --data (bench/gen_nat.py; reused if present) and,
@@ -20,14 +20,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import bench_data_api  # noqa: E402
 import bench_incremental  # noqa: E402
 import bench_ingest  # noqa: E402
 import bench_pairs_export  # noqa: E402
 import bench_storage  # noqa: E402
 import measure  # noqa: E402
 
-ALL = ("ingest", "pairs", "incremental", "storage")
+ALL = ("ingest", "pairs", "incremental", "storage", "data")
 STORAGE_SCALES = ("S", "M")
+DATA_API_SCALES = ("S", "M")
 TARGET_INGEST_MB_S = 150
 TARGET_RSS_MB = 2048
 
@@ -90,6 +92,13 @@ def main(argv: list[str] | None = None) -> int:
                 verdicts.append(_verdict(r["store_mb"] < r["input_mb"] / 4,
                                          f"storage {r['scale']}: store {r['store_mb']:.1f} MB for "
                                          f"{r['input_mb']:.0f} MB of input"))
+        data_scales = [s for s in scales if s in DATA_API_SCALES]
+        if "data" in only and data_scales:
+            _log("data API", data_scales)
+            rows = [r for s in data_scales for r in bench_data_api.run([s], reps(s), args.data)]
+            sections += ["## Python data API: Arrow, datasets, trajectories", "", *bench_data_api.table(rows), ""]
+            commands += bench_data_api.commands(rows)
+            verdicts += bench_data_api.verdicts(rows)
     finally:
         if not args.keep_data:
             for scale in ("M", "L"):

@@ -229,3 +229,18 @@ def test_query_reads_pairs_with_decision_columns(demo):
     _, ((kept, excluded),) = demo.query(
         "SELECT count(*) FILTER (WHERE NOT excluded), count(*) FILTER (WHERE excluded) FROM pairs")
     assert kept == len(demo.pairs()) and excluded == len(demo.pairs(IGNORE)) - kept
+
+
+def test_python_data_api_honors_decisions(demo):
+    pairs = demo.pairs()
+    demo.exclude(pairs=[pairs[0]])
+    demo.flip(pairs=[pairs[1]])
+    rows = demo.pairs_arrow().read_all().to_pylist()
+    assert len(rows) == len(pairs) - 1
+    flipped = [r for r in rows if r["flipped"]]
+    assert [(r["chosen_response"], r["rejected_response"]) for r in flipped] == \
+        [(pairs[1].rejected_response, pairs[1].chosen_response)]
+    data = demo.dataset(options=ExportOptions(format="trl", validation_fraction=0, dedup=False))
+    assert len(data["train"]) == len(pairs) - 1
+    assert data["train"][0]["chosen"][0]["content"] == pairs[1].rejected_response
+    assert sum(len(g) for g in demo.iter_trajectories()) == len(pairs) - 1

@@ -65,3 +65,7 @@ class SplitImpossible(PrefstoreError):
 
 class LintFailed(PrefstoreError):
     """An export was asked to refuse lint findings (--fail-on-lint) and the data has some."""
+
+
+class MissingExtra(PrefstoreError):
+    """An optional dependency is not installed; the message names the extra that installs it."""

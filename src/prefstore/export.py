@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import os
 import secrets
@@ -37,8 +38,9 @@ from . import decisions, queries
 from ._version import __version__
 from .errors import BadInput, BadOption, SplitImpossible
 from .fileops import copy_range
-from .models import ExportOptions, PairConfig
-from .pairs import check_runs, create_pair_view, example_key, to_pair, to_trajectory
+from .models import ExportOptions, PairConfig, Trajectory
+from .pairs import check_runs, create_pair_view
+from .trajectories import PREFSTORE_MODELS, Models, trajectory_groups
 
 # Files of each format, by split. "all" is the single, unsplit file of a
 # format that never splits.
@@ -185,6 +187,19 @@ def export(
     target = resolve_target(out, options)
     _check_destination(target)
     runs = check_runs(cur, runs)
+    counts = select_rows(cur, target, config, options, runs)
+    manifest = _manifest_head(cur, target, config, options, runs, schema_version)
+    if target.single:
+        _write_single(cur, target, config, manifest, counts)
+    else:
+        _write_directory(cur, target, config, manifest, counts)
+    return manifest
+
+
+def select_rows(cur: duckdb.DuckDBPyConnection, target: Target, config: PairConfig,
+                options: ExportOptions, runs: Sequence[str] | None) -> dict[str, tuple[int, int]]:
+    """Fill `export_rows` with what `target` gets (pairs, dataset operations, split) and refuse
+    what it cannot hold; returns split -> (pairs, examples). Files and `store.dataset` both start here."""
     create_pair_view(cur, config, runs)
     queries.run(cur, "export/rows", {
         "order": options.order,
@@ -198,12 +213,7 @@ def export(
     counts, groups = _split_counts(cur)
     _check_split(target, counts, groups)
     _check_prompt_style(cur, target)
-    manifest = _manifest_head(cur, target, config, options, runs, schema_version)
-    if target.single:
-        _write_single(cur, target, config, manifest, counts)
-    else:
-        _write_directory(cur, target, config, manifest, counts)
-    return manifest
+    return counts
 
 
 def _check_destination(target: Target) -> None:
@@ -385,43 +395,46 @@ def _concatenate(parts: list[Path], out: Path) -> None:
                 copy_range(src, dst, 0, os.fstat(src.fileno()).st_size)
 
 
-def iter_export_rows(cur: duckdb.DuckDBPyConnection, query: str, fetch: int = 10_000) -> Iterator[tuple]:
-    """Rows of `sql/<query>.sql` (over `export_batch`, no parameters) for all of `export_rows`, in output order."""
-    for first, last in batches(cur):
-        select_batch(cur, first, last)
-        result = queries.run(cur, query)
-        while rows := result.fetchmany(fetch):
-            yield from rows
-
-
 def _write_trajectories(cur: duckdb.DuckDBPyConnection, path: Path, config: PairConfig, run_id: str) -> None:
     """NAT's TrajectoryCollection JSON, streamed: one inner list per example, in output order.
 
     The bytes equal `TrajectoryCollection(...).model_dump_json()` plus a
     newline (run_id: the selected runs joined by commas, as
-    `store.trajectories` names it); rows come from DuckDB in batches, so
-    memory stays flat however many pairs there are.
+    `store.trajectories` names it); rows come from DuckDB in batches and each
+    example's list is written as it completes, so memory stays flat however
+    many pairs there are.
     """
     with path.open("w", encoding="utf-8", newline="\n") as handle:
         handle.write('{"trajectories":[')
-        current: int | str | None = None
-        for (text,) in iter_export_rows(cur, "export/format_trajectories"):
-            pair = to_pair(text)
-            if current is None:
-                handle.write("[")
-            elif example_key(pair) != current:
-                handle.write("],[")
-            else:
+        for i, group in enumerate(iter_trajectory_groups(cur, config)):
+            if i:
                 handle.write(",")
-            current = example_key(pair)
-            handle.write(to_trajectory(pair, config).model_dump_json())
-        handle.write("]" if current is not None else "")
+            handle.write(_GROUP.dump_json(group).decode())
         handle.write('],"run_id":')
         handle.write(_STR.dump_json(run_id).decode())
         handle.write("}\n")
 
 
+def iter_trajectory_groups(cur: duckdb.DuckDBPyConnection, config: PairConfig,
+                           models: Models = PREFSTORE_MODELS) -> Iterator[list[Any]]:
+    """The rows of `export_rows` as NAT-shaped trajectories, one list per example, in output order."""
+    return trajectory_groups(_trajectory_batches(cur), config, models)
+
+
+def _trajectory_batches(cur: duckdb.DuckDBPyConnection) -> Iterator[tuple[dict, Iterator[tuple]]]:
+    """Per batch of positions: its candidates by seq, then its pair rows (fetched as read)."""
+    for first, last in batches(cur):
+        select_batch(cur, first, last)
+        candidates = {row[0]: row for row in queries.run(cur, "export/batch_candidates").fetchall()}
+        yield candidates, _fetch_all(queries.run(cur, "export/format_trajectories"))
+
+
+def _fetch_all(result: duckdb.DuckDBPyConnection, fetch: int = 10_000) -> Iterator[tuple]:
+    return itertools.chain.from_iterable(iter(lambda: result.fetchmany(fetch), []))
+
+
 _STR = TypeAdapter(str)
+_GROUP = TypeAdapter(list[Trajectory])
 
 
 def _file_entry(relative: str, path: Path, pairs: int, examples: int) -> dict[str, Any]:

@@ -30,17 +30,21 @@ from typing import Any, Literal
 from nat.builder.builder import Builder
 from nat.cli.register_workflow import register_trajectory_builder
 from nat.data_models.evaluate_runtime import EvaluationRunOutput
+from nat.data_models.finetuning import DPOItem as NatDPOItem
+from nat.data_models.finetuning import OpenAIMessage as NatOpenAIMessage
+from nat.data_models.finetuning import Trajectory as NatTrajectory
 from nat.data_models.finetuning import TrajectoryBuilderConfig
 from nat.data_models.finetuning import TrajectoryCollection as NatTrajectoryCollection
 from nat.finetuning.interfaces.trajectory_builder import TrajectoryBuilder
 from pydantic import Field, ValidationError, model_validator
 
 from . import queries
-from .export import ROWS_AS_IS, iter_export_rows
+from .export import ROWS_AS_IS, iter_trajectory_groups
 from .models import DEFAULT_STEP_NAME, PairConfig
 from .nat_config import WarnsUnknownKeys
-from .pairs import collect_trajectories, create_pair_view, to_pair
+from .pairs import create_pair_view
 from .store import PreferenceStore
+from .trajectories import Models, gc_paused
 
 logger = logging.getLogger(__name__)
 
@@ -208,7 +212,8 @@ class PrefstoreDPOTrajectoryBuilder(TrajectoryBuilder):
                                             replace=config.replace_existing_run)
             runs = [run_id] if config.pair_scope == "run" else None
             with store.cursor() as cur:
-                ours = _trajectories(cur, pair_config, runs, config.dedup, run_id)
+                collection = _trajectories(cur, pair_config, runs, config.dedup, run_id,
+                                           keep_run_id=config.pair_scope == "store")
                 result = queries.run(cur, "nat/run_counts", {
                     "run_id": run_id, "ttc_step_name": pair_config.ttc_step_name,
                     "exhaustive_pairs": pair_config.exhaustive_pairs,
@@ -216,7 +221,6 @@ class PrefstoreDPOTrajectoryBuilder(TrajectoryBuilder):
                     "require_multiple_candidates": pair_config.require_multiple_candidates,
                 })
                 counts = dict(zip([d[0] for d in result.description], result.fetchone()))
-        collection = to_nat_collection(ours.model_dump(mode="json"), keep_run_id=config.pair_scope == "store")
         total_pairs = sum(len(group) for group in collection.trajectories)
         metrics = {
             "run_id": run_id,
@@ -237,30 +241,26 @@ class PrefstoreDPOTrajectoryBuilder(TrajectoryBuilder):
         return collection, metrics
 
 
-def _trajectories(cur, config: PairConfig, runs: list[str] | None, dedup: bool, run_id: str):
-    """The store's pairs for these options and runs, grouped as NAT groups them, optionally deduplicated.
+def _trajectories(cur, config: PairConfig, runs: list[str] | None, dedup: bool, run_id: str,
+                  keep_run_id: bool) -> NatTrajectoryCollection:
+    """NAT's own TrajectoryCollection of the store's pairs for these options and runs, grouped as
+    NAT groups them, optionally deduplicated.
 
     The rows come from the pair query through sql/export/rows.sql (file order,
     nothing sampled or split), whose dedup keeps the first occurrence of each
-    (prompt, chosen, rejected) text.
+    (prompt, chosen, rejected) text. NAT's objects are built directly
+    (trajectories.py), matching NAT's builder field by field: raw candidate
+    metadata that is null becomes {} (NAT keeps only truthy metadata), and the
+    per-trajectory `run_id` prefstore adds is left out unless pairs may come
+    from several runs.
     """
     create_pair_view(cur, config, runs)
     queries.run(cur, "export/rows", {**ROWS_AS_IS, "dedup": dedup})
-    rows = iter_export_rows(cur, "export/format_trajectories")
-    return collect_trajectories((to_pair(text) for (text,) in rows), config, run_id)
-
-
-def to_nat_collection(collection: dict[str, Any], keep_run_id: bool) -> NatTrajectoryCollection:
-    """NAT's own TrajectoryCollection from prefstore's (dumped as JSON-mode dict).
-
-    Matches NAT's builder field by field: the per-trajectory `run_id` prefstore
-    adds is dropped unless pairs may come from several runs.
-    """
-    for group in collection["trajectories"]:
-        for trajectory in group:
-            if not keep_run_id:
-                trajectory["metadata"].pop("run_id", None)
-    return NatTrajectoryCollection.model_validate(collection)
+    models = Models(message=NatOpenAIMessage, item=NatDPOItem, trajectory=NatTrajectory,
+                    run_id_in_metadata=keep_run_id)
+    with gc_paused():
+        groups = list(iter_trajectory_groups(cur, config, models))
+    return NatTrajectoryCollection.model_construct(trajectories=groups, run_id=run_id)
 
 
 def _log_eval_done(run_id: str, task: asyncio.Task) -> None:

@@ -1,7 +1,7 @@
-"""Pairs and trajectories: the pair queries in `sql/` and their NAT-shaped output.
+"""Pairs: the pair queries in `sql/pairs/`, the relation `pair_rows` every reader starts from.
 
-The queries do all selection, pairing and ordering; Python only groups the
-ordered rows into per-example lists. Row order is total (example arrival,
+The queries do all selection, pairing and ordering (NAT-shaped trajectories
+are built from their rows in trajectories.py). Row order is total (example arrival,
 turn arrival, rank within the turn), so the same store and options always
 give the same output.
 """
@@ -16,7 +16,7 @@ import duckdb
 from . import queries
 from .decisions import register_pair_rows
 from .errors import UnknownRun
-from .models import DPOItem, Pair, PairConfig, Trajectory, TrajectoryCollection
+from .models import Pair, PairConfig
 
 
 def query_name(config: PairConfig) -> str:
@@ -86,48 +86,3 @@ def iter_pair_json(cur: duckdb.DuckDBPyConnection, config: PairConfig,
 def to_pair(text: str) -> Pair:
     """A pair row's JSON (pairs/json.sql) as a Pair, parsed and validated by pydantic in one pass."""
     return Pair.model_validate_json(text)
-
-
-def to_trajectory(pair: Pair, config: PairConfig) -> Trajectory:
-    """NAT's trajectory for one pair: the metadata keys NAT writes, plus run_id."""
-    metadata: dict[str, Any] = {
-        "dpo_type": "preference_pair",
-        "score_diff": pair.score_diff,
-        "example_id": pair.example_id,
-        "turn_id": pair.turn_id,
-        "chosen_score": pair.chosen_score,
-        "rejected_score": pair.rejected_score,
-        "chosen_index": pair.chosen_index,
-        "rejected_index": pair.rejected_index,
-    }
-    if config.exhaustive_pairs:
-        # NAT keeps a candidate's metadata only when truthy (`if step.payload.metadata:`), else {}
-        metadata["chosen_raw_metadata"] = pair.chosen_metadata or {}
-        metadata["rejected_raw_metadata"] = pair.rejected_metadata or {}
-    else:
-        metadata["num_candidates"] = pair.num_candidates
-    metadata["run_id"] = pair.run_id
-    if pair.flipped:
-        metadata["flipped"] = True
-    # validating constructors: pydantic's model_construct runs in Python and was slower here
-    item = DPOItem(prompt=pair.prompt, chosen_response=pair.chosen_response,
-                   rejected_response=pair.rejected_response)
-    return Trajectory(episode=[item], reward=pair.reward, metadata=metadata)
-
-
-def example_key(pair: Pair) -> int | str:
-    """What one inner list of trajectories holds: the pairs of one example (turn scope) or of one
-    base example (prompt scope, which pools `nat eval --reps` copies); example_seq names either."""
-    return pair.example_seq if pair.example_seq is not None else pair.example_id
-
-
-def collect_trajectories(pairs: Iterator[Pair], config: PairConfig, run_id: str) -> TrajectoryCollection:
-    """Group consecutive pairs of one example (the query orders by example first)."""
-    groups: list[list[Trajectory]] = []
-    current: int | str | None = None
-    for pair in pairs:
-        if example_key(pair) != current:
-            groups.append([])
-            current = example_key(pair)
-        groups[-1].append(to_trajectory(pair, config))
-    return TrajectoryCollection(trajectories=groups, run_id=run_id)

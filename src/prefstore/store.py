@@ -14,8 +14,9 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
@@ -34,6 +35,7 @@ from .errors import (
 DEFAULT_WAIT_SECONDS = 5.0
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 _LOCK_MARKERS = ("Could not set lock", "Conflicting lock", "database is locked")
+T = TypeVar("T")
 
 
 def default_db_path() -> str:
@@ -166,6 +168,22 @@ class Store:
             yield cur
         finally:
             cur.close()
+
+    def _stream(self, start: Callable[[duckdb.DuckDBPyConnection], Iterator[T]]) -> Iterator[T]:
+        """`start(cur)` runs now on a new cursor (so bad input fails at the call, not at the first
+        read); its iterator is handed back and closes the cursor when exhausted or closed."""
+        stack = contextlib.ExitStack()
+        cur = stack.enter_context(self.cursor())
+        try:
+            items = start(cur)
+        except BaseException:
+            stack.close()
+            raise
+
+        def drain() -> Iterator[T]:
+            with stack:
+                yield from items
+        return drain()
 
     @contextlib.contextmanager
     def transaction(self, cur: duckdb.DuckDBPyConnection | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -342,12 +360,31 @@ class PreferenceStore(Store):
         return list(self.iter_pairs(config, runs))
 
     def trajectories(self, config=None, runs=None):
-        """NAT's TrajectoryCollection shape: one inner list per example, examples in arrival order."""
+        """NAT's TrajectoryCollection shape: one inner list per example, examples in arrival order.
+
+        run_id is the selected runs' ids joined by commas (every run when `runs` is None).
+        """
+        from .models import TrajectoryCollection
+        from .trajectories import gc_paused
+        run_ids = list(runs) if runs is not None else [r["run_id"] for r in self.runs()]
+        groups = self.iter_trajectories(config, runs)
+        with gc_paused():
+            groups = list(groups)
+        return TrajectoryCollection.model_construct(trajectories=groups, run_id=",".join(run_ids))
+
+    def iter_trajectories(self, config=None, runs=None):
+        """The trajectories of `trajectories()`, one example's list at a time: memory holds one
+        example, however many pairs there are. Bad input (an unknown run) fails at the call."""
+        from .export import ROWS_AS_IS, iter_trajectory_groups
         from .models import PairConfig
-        from .pairs import collect_trajectories
+        from .pairs import create_pair_view
         config = config or PairConfig()
-        run_id = ",".join(runs) if runs is not None else ",".join(r["run_id"] for r in self.runs())
-        return collect_trajectories(self.iter_pairs(config, runs), config, run_id)
+
+        def start(cur):
+            create_pair_view(cur, config, runs)
+            queries.run(cur, "export/rows", {**ROWS_AS_IS, "dedup": False})
+            return iter_trajectory_groups(cur, config)
+        return self._stream(start)
 
     # -- export ---------------------------------------------------------------------------
     def export_jsonl(self, out, config=None, runs=None) -> int:
@@ -527,6 +564,15 @@ class PreferenceStore(Store):
         query names it. The query runs in a transaction that is always rolled
         back, so even a statement that slipped past the check could not change the store.
         """
+        def fetch(cur):
+            result = cur.execute(sql)
+            return [d[0] for d in result.description], result.fetchall()
+        return self._read_only_query(sql, allow_files, fetch, config, runs)
+
+    def _read_only_query(self, sql: str, allow_files: bool, fetch: Callable[[duckdb.DuckDBPyConnection], T],
+                         config=None, runs=None) -> T:
+        """`fetch(cur)` after the sqlglot check, inside a transaction that is always rolled back;
+        `pairs` and `lint_pairs` registered first when the query names them."""
         from .adhoc import check_read_only, table_names
         from .errors import QueryFailed
         from .models import PairConfig
@@ -543,10 +589,66 @@ class PreferenceStore(Store):
                 cur.register("pairs", cur.sql("SELECT * FROM pair_rows"))
             cur.begin()
             try:
-                result = cur.execute(sql)
-                columns = [d[0] for d in result.description]
-                return columns, result.fetchall()
+                return fetch(cur)
             except duckdb.Error as exc:
                 raise QueryFailed(str(exc).strip().splitlines()[0]) from None
             finally:
                 cur.rollback()
+
+    # -- data API: Arrow, pandas, Polars, Hugging Face datasets (prefstore.tables) -------------
+    # Optional dependencies: pip install 'prefstore[data]' (or [arrow], [pandas], [polars], [datasets]).
+    def pairs_arrow(self, config=None, runs=None, batch_size: int = 65_536):
+        """The pairs of `store.pairs(config, runs)`, in output order, as a pyarrow RecordBatchReader
+        streamed from DuckDB: memory holds one batch of positions, however many pairs there are.
+
+        Columns: the pair query's (run_id, example_id, turn_id, prompt, chosen_response,
+        rejected_response, chosen_score, rejected_score, score_diff, reward, chosen_index,
+        rejected_index, chosen_metadata, rejected_metadata, num_candidates, example_seq,
+        turn_seq, pair_rank, chosen_seq, rejected_seq); prompt and the metadata are JSON text.
+        """
+        from .models import PairConfig
+        from .tables import pairs_reader
+        return pairs_reader(self._stream, config or PairConfig(), runs, batch_size)
+
+    def pairs_df(self, config=None, runs=None):
+        """`pairs_arrow` as a pandas DataFrame."""
+        from .tables import to_pandas
+        return to_pandas(lambda: self.pairs_arrow(config, runs), "store.pairs_df()")
+
+    def pairs_pl(self, config=None, runs=None):
+        """`pairs_arrow` as a Polars DataFrame."""
+        from .tables import to_polars
+        return to_polars(lambda: self.pairs_arrow(config, runs), "store.pairs_pl()")
+
+    def dataset_arrow(self, config=None, options=None, runs=None) -> dict:
+        """The training set `export(DIR, config, options, runs)` would write, as split name ->
+        pyarrow Table, no file written: same rows, columns, order and split (trl: train/test;
+        nemo, openai: training/validation; parquet: train/test). Format default: trl."""
+        from .models import ExportOptions, PairConfig
+        from .tables import split_tables
+        with self.cursor() as cur:
+            return split_tables(cur, config or PairConfig(), options or ExportOptions(), runs)
+
+    def dataset(self, config=None, options=None, runs=None):
+        """`dataset_arrow` as a Hugging Face `datasets.DatasetDict` (in memory), ready for TRL:
+        `DPOTrainer(train_dataset=ds["train"], eval_dataset=ds["test"])`."""
+        from .tables import to_dataset_dict
+        return to_dataset_dict(lambda: self.dataset_arrow(config, options, runs))
+
+    def candidates_arrow(self, runs=None, batch_size: int = 65_536):
+        """The candidates of `runs` (None = every run) in arrival order, as a pyarrow
+        RecordBatchReader: the columns of `prefstore export-candidates` (prompt, metadata: JSON text)."""
+        from .tables import candidates_reader
+        return candidates_reader(self._stream, runs, batch_size)
+
+    def query_arrow(self, sql: str, allow_files: bool = False, config=None, runs=None):
+        """`query` as a pyarrow Table (same read-only check, same rolled-back transaction, same
+        `pairs` and `lint_pairs`)."""
+        from .tables import require
+        require("pyarrow", "store.query_arrow()")
+        return self._read_only_query(sql, allow_files, lambda cur: cur.sql(sql).to_arrow_table(), config, runs)
+
+    def query_df(self, sql: str, allow_files: bool = False, config=None, runs=None):
+        """`query` as a pandas DataFrame."""
+        from .tables import to_pandas
+        return to_pandas(lambda: self.query_arrow(sql, allow_files, config, runs), "store.query_df()")
