@@ -234,7 +234,8 @@ def register_filtered(cur: duckdb.DuckDBPyConnection, filters: Filters) -> None:
 
 def search_candidates(cur: duckdb.DuckDBPyConnection, config: PairConfig, runs: Sequence[str] | None,
                       text: str | None, catalog: str) -> None:
-    """Fill `review_search` with the candidates whose prompt or response contains `text` (store read)."""
+    """Fill `review_search` with the candidates whose prompt or response contains `text` (a scan of the
+    store's texts)."""
     if text is None:
         return
     _create(cur, "review_search", "review/search",
@@ -311,6 +312,8 @@ class Browser:
         self.runs = list(runs) if runs else None
         self._keys: dict[str, Any] = {}
         self._overview: tuple[Any, dict] | None = None
+        self._names: dict[str, Any] = {}
+        self._searched: tuple | None = None
         self._build = threading.RLock()
         self._lint = _Lint()
         self._lint_lock = threading.Lock()
@@ -348,7 +351,7 @@ class Browser:
         with self.reading() as (cur, key):
             lint = self._lint_state(cur, key, filters.needs_lint)
             with self._build:  # review_search is shared: fill and read it in one go
-                search_candidates(cur, self.config, self.runs, filters.search, "memory")
+                self._search(cur, key, filters.search)
                 register_filtered(cur, filters)
                 rows = _rows(queries.run(cur, "review/page", {"after": after, "before": before, "limit": limit + 1}))
                 counts = _rows(queries.run(cur, "review/count"))[0]
@@ -358,6 +361,7 @@ class Browser:
                 rows.reverse()
             seqs = [s for r in rows for s in (r["chosen_seq"], r["rejected_seq"])]
             found = texts(cur, seqs, LIST_CHARS)
+            self._load_names(cur, key)
         for row in rows:
             shown_chosen, shown_rejected = _shown(row)
             row["chosen_text"] = found[shown_chosen]["response"]
@@ -366,14 +370,14 @@ class Browser:
         has_prev = bool(rows) and counts["first_pos"] is not None and rows[0]["pos"] > counts["first_pos"]
         has_next = bool(rows) and counts["last_pos"] is not None and rows[-1]["pos"] < counts["last_pos"]
         return {"rows": rows, "counts": counts, "has_prev": has_prev, "has_next": has_next, "lint": lint,
-                "more": more}
+                "more": more, "runs": self._names["runs"], "steps": self._names["steps"]}
 
     def selection(self, filters: Filters, action: str) -> list[tuple[int, int]]:
         """The pairs of the filter result that a bulk `action` would change, as decisions name them."""
         with self.reading() as (cur, key):
             self._lint_state(cur, key, filters.needs_lint)
             with self._build:
-                search_candidates(cur, self.config, self.runs, filters.search, "memory")
+                self._search(cur, key, filters.search)
                 register_filtered(cur, filters)
                 return [tuple(r) for r in queries.run(cur, "review/selection", {"action": action}).fetchall()]
 
@@ -388,7 +392,7 @@ class Browser:
                                  f"pair options; the store may have changed")
             pos = located[0][0]
             with self._build:
-                search_candidates(cur, self.config, self.runs, filters.search, "memory")
+                self._search(cur, key, filters.search)
                 register_filtered(cur, Filters())
                 row = _rows(cur.execute("SELECT * FROM review_filtered WHERE pos = $pos", {"pos": pos}))[0]
                 register_filtered(cur, filters)
@@ -461,9 +465,24 @@ class Browser:
         return data
 
     def step_names(self) -> list[str]:
-        with self.scratch.reading() as cur:
-            return [n for (n,) in cur.execute(
-                "SELECT DISTINCT step_name FROM candidates ORDER BY step_name").fetchall()]
+        """The store's step names (what the pair options' ttc_step_name may be)."""
+        with self.reading() as (cur, key):
+            return self._load_names(cur, key)["steps"]
+
+    def _load_names(self, cur: duckdb.DuckDBPyConnection, key: tuple) -> dict[str, list[str]]:
+        with self._build:
+            if self._names.get("key") != key[0]:
+                steps = [n for (n,) in cur.execute("SELECT DISTINCT step_name FROM candidates ORDER BY 1").fetchall()]
+                runs = [r for (r,) in cur.execute("SELECT run_id FROM runs ORDER BY run_seq").fetchall()
+                        if self.runs is None or r in self.runs]
+                self._names = {"key": key[0], "steps": steps, "runs": runs}
+            return self._names
+
+    def _search(self, cur: duckdb.DuckDBPyConnection, key: tuple, text: str | None) -> None:
+        """review_search for `text`, kept while the text and the data stay the same (paging a search)."""
+        if text is not None and self._searched != (text, key[0]):
+            search_candidates(cur, self.config, self.runs, text, "memory")
+            self._searched = (text, key[0])
 
     # lint: run in the caller's thread or in the background, kept per fingerprint
     def lint(self, wait: bool = True) -> dict[str, Any]:

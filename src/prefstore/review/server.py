@@ -32,4 +32,7 @@ def serve(app, sock: socket.socket) -> None:
 
     config = uvicorn.Config(app, access_log=False, log_level="warning", lifespan="off", server_header=False,
                             timeout_graceful_shutdown=3)
-    uvicorn.Server(config).run(sockets=[sock])
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled: the stop asked for
+        pass

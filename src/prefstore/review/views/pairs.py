@@ -41,8 +41,8 @@ def page(request: Request) -> Response:
     data = browser.page(filters, after=after, before=before)
     rows = data["rows"]
     return templates().TemplateResponse(request, "pairs.html", review.context(
-        request, browser, "pairs", page=data, f=filters, steps=browser.step_names(),
-        step=browser.config.ttc_step_name, runs=[r["run_id"] for r in browser.overview()["runs"]],
+        request, browser, "pairs", page=data, f=filters, steps=data["steps"],
+        step=browser.config.ttc_step_name, runs=data["runs"],
         checks=CHECK_NAMES, states=STATES, page_size=PAGE_SIZE,
         query=filter_query(request, filters),
         prev_query=filter_query(request, filters, before=rows[0]["pos"]) if rows else "",
