@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from markupsafe import Markup
 
 from ._version import __version__
 from .browse import build_cache, build_lint, overview
@@ -34,7 +35,8 @@ def write_report(cur: duckdb.DuckDBPyConnection, out: str | os.PathLike, config:
     mode = ", ".join([config.ttc_step_name, "exhaustive" if config.exhaustive_pairs else "best vs worst"])
     html = environment().get_template("report.html").render(
         ov=data, charts=overview_charts(data), lint={"report": lint, "fresh": True, "running": False, "error": None},
-        css=(STATIC / "style.css").read_text(encoding="utf-8"), store_name=Path(store_path).name, mode=mode,
+        # the package's own stylesheet, inlined as is (escaping would break its quotes); no stored text
+        css=Markup((STATIC / "style.css").read_text(encoding="utf-8")), store_name=Path(store_path).name, mode=mode,
         written=f"prefstore {__version__}", version=__version__, link_runs="", link_checks="",
         options=json.dumps(config.model_dump(), sort_keys=True), runs_text=", ".join(runs) if runs else "all")
     with atomic_path(out) as tmp:
