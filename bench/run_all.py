@@ -1,6 +1,6 @@
 """Run every benchmark and write bench/RESULTS.md (`make bench`).
 
-    python bench/run_all.py [--scales S,M,L,many] [--reps 3] [--only ingest,pairs,incremental,storage]
+    python bench/run_all.py [--scales S,M,L,many] [--reps 3] [--only ingest,pairs,incremental,storage,review]
                             [--data /tmp/bench-data] [--out bench/RESULTS.md] [--keep-data]
 
 Inputs are generated into --data (bench/gen_nat.py; reused if present) and,
@@ -23,10 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_incremental  # noqa: E402
 import bench_ingest  # noqa: E402
 import bench_pairs_export  # noqa: E402
+import bench_review  # noqa: E402
 import bench_storage  # noqa: E402
 import measure  # noqa: E402
 
-ALL = ("ingest", "pairs", "incremental", "storage")
+ALL = ("ingest", "pairs", "incremental", "storage", "review")
 STORAGE_SCALES = ("S", "M")
 TARGET_INGEST_MB_S = 150
 TARGET_RSS_MB = 2048
@@ -90,6 +91,15 @@ def main(argv: list[str] | None = None) -> int:
                 verdicts.append(_verdict(r["store_mb"] < r["input_mb"] / 4,
                                          f"storage {r['scale']}: store {r['store_mb']:.1f} MB for "
                                          f"{r['input_mb']:.0f} MB of input"))
+        review_scales = [s for s in scales if s in bench_review.REVIEW_SCALES]
+        if "review" in only and review_scales:
+            _log("review page", review_scales)
+            rows = bench_review.run_scales(review_scales, args.reps, args.data)
+            sections += ["## Review page (`prefstore review`, over HTTP)", ""]
+            for r in rows:
+                sections += [f"{r['scale']}:", "", *bench_review.table(r), ""]
+            commands += bench_review.commands(rows)
+            verdicts += [_verdict(ok, text) for ok, text in bench_review.verdicts(rows)]
     finally:
         if not args.keep_data:
             for scale in ("M", "L"):

@@ -111,6 +111,11 @@ def test_list_filters_and_keyset_links(client):
     assert bad.status_code == 400 and "min_margin: expected a number" in bad.text
     assert client.get("/pair/1-1").status_code == 404
     assert client.get("/pairs?step=nope").status_code == 400
+    other = client.get("/pairs?step=other_ttc_step").text
+    with PreferenceStore(client.db, read_only=True) as store:
+        assert int(re.search(r'data-pairs="(\d+)"', other).group(1)) == store.count_pairs(
+            PairConfig(ttc_step_name="other_ttc_step"))
+    assert int(re.search(r'data-pairs="(\d+)"', client.get("/pairs").text).group(1)) == total   # back to the default
 
 
 def test_decide_undo_and_bulk(client):

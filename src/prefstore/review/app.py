@@ -49,9 +49,11 @@ class Review:
         self.scratch.close()
 
     def browser(self, step: str | None = None) -> Browser:
-        """The browser for the pair options, with `step` as the step name if given."""
+        """The browser for the pair options, with `step` as the step name if given (else the options'):
+        one cache at a time, so switching steps rebuilds it."""
+        step = step or self.config.ttc_step_name
         with self._switch:
-            if step and step != self._browser.config.ttc_step_name:
+            if step != self._browser.config.ttc_step_name:
                 if step not in self._browser.step_names():
                     raise BadOption(f"step: no candidates with step name {step!r} in the store")
                 self._browser.interrupt_lint()
