@@ -1,9 +1,10 @@
 -- review/bins_length: response lengths (characters) of the chosen and of the rejected side of the
--- pairs an export would write (not excluded; flips applied), in powers-of-two bins: bin k holds
--- lengths 2^k .. 2^(k+1) - 1 (bin -1 holds empty responses). Reads review_pairs, review_flags.
--- No parameters.
--- Rows: side ('chosen' or 'rejected'), bin, lo, hi (inclusive), n; every bin from the smallest to
--- the largest one used, for both sides, by side then bin.
+-- pairs an export would write (not excluded; flips applied), in $bins bins of equal width on a log
+-- scale (of length + 1) spanning the shortest to the longest response of either side: narrow ranges
+-- get fine bins, long tails stay readable. Reads review_pairs, review_flags. Parameters: $bins.
+-- Rows: side ('chosen' or 'rejected'), bin (0 .. $bins-1), lo, hi (the bin's lengths, inclusive;
+-- a bin narrower than one character may have hi < lo and holds no length), n; every bin for both
+-- sides, by side then bin. One bin when every response has the same length.
 WITH kept AS (
     SELECT CASE WHEN f.flipped THEN p.rejected_len ELSE p.chosen_len END AS chosen_len,
            CASE WHEN f.flipped THEN p.chosen_len ELSE p.rejected_len END AS rejected_len
@@ -16,23 +17,32 @@ sides AS (
     UNION ALL
     SELECT 'rejected', rejected_len FROM kept
 ),
-binned AS (
-    SELECT side, CASE WHEN len = 0 THEN -1 ELSE CAST(floor(log2(len)) AS BIGINT) END AS bin
+span AS (
+    SELECT min(len) AS shortest, max(len) AS longest,
+           ln(min(len) + 1) AS lo, ln(max(len) + 1) AS hi,
+           CASE WHEN max(len) > min(len) THEN $bins ELSE 1 END AS n_bins
     FROM sides
 ),
-span AS (
-    SELECT min(bin) AS lo, max(bin) AS hi FROM binned
+binned AS (
+    SELECT d.side,
+           least(CAST(floor(CASE WHEN s.hi > s.lo THEN (ln(d.len + 1) - s.lo) / (s.hi - s.lo) * s.n_bins ELSE 0 END)
+                      AS BIGINT), s.n_bins - 1) AS bin
+    FROM sides AS d, span AS s
 ),
 counted AS (
     SELECT side, bin, count(*) AS n FROM binned GROUP BY ALL
+),
+edges AS (
+    SELECT b AS bin,
+           CASE WHEN b = 0 THEN s.shortest
+                ELSE CAST(ceil(exp(s.lo + (s.hi - s.lo) * b / s.n_bins) - 1 - 1e-9) AS BIGINT) END AS lo,
+           CASE WHEN b = s.n_bins - 1 THEN s.longest
+                ELSE CAST(ceil(exp(s.lo + (s.hi - s.lo) * (b + 1) / s.n_bins) - 1 - 1e-9) AS BIGINT) - 1 END AS hi
+    FROM span AS s, range(CAST(s.n_bins AS BIGINT)) AS t(b)
+    WHERE s.lo IS NOT NULL
 )
-SELECT sd.side, b.bin,
-       CASE WHEN b.bin < 0 THEN 0 ELSE CAST(pow(2, b.bin) AS BIGINT) END AS lo,
-       CASE WHEN b.bin < 0 THEN 0 ELSE CAST(pow(2, b.bin + 1) AS BIGINT) - 1 END AS hi,
-       coalesce(c.n, 0) AS n
-FROM span AS s
+SELECT sd.side, e.bin, e.lo, e.hi, coalesce(c.n, 0) AS n
+FROM edges AS e
 CROSS JOIN (VALUES ('chosen'), ('rejected')) AS sd(side)
-CROSS JOIN LATERAL (SELECT unnest(range(s.lo, s.hi + 1)) AS bin) AS b
-LEFT JOIN counted AS c ON c.side = sd.side AND c.bin = b.bin
-WHERE s.lo IS NOT NULL
-ORDER BY sd.side, b.bin
+LEFT JOIN counted AS c ON c.side = sd.side AND c.bin = e.bin
+ORDER BY sd.side, e.bin

@@ -52,6 +52,7 @@ PAIR_CHARS = 200_000        # characters of each text the pair page shows
 DIFF_CHARS = 20_000         # characters of each response the word diff compares
 SCORE_BINS = 20
 MARGIN_BINS = 20
+LENGTH_BINS = 16
 CACHE_TABLES = ("review_candidates", "review_pairs", "review_targets", "review_rule_flags", "review_flags",
                 "review_lint", "review_split", "review_search")
 
@@ -213,7 +214,7 @@ def overview(cur: duckdb.DuckDBPyConnection, runs: Sequence[str] | None) -> dict
         by_run.setdefault(row["run_id"], []).append(row)
     total_score = [{"bin": b[0]["bin"], "lo": b[0]["lo"], "hi": b[0]["hi"], "n": sum(r["n"] for r in b)}
                    for b in zip(*by_run.values())] if by_run else []
-    lengths = _rows(queries.run(cur, "review/bins_length"))
+    lengths = _rows(queries.run(cur, "review/bins_length", {"bins": LENGTH_BINS}))
     return {
         "runs": summary,
         "totals": {k: sum(r[k] for r in summary) for k in

@@ -83,7 +83,7 @@ def overview_charts(data: dict[str, Any]) -> dict[str, Any]:
             histogram("Margin (|score_diff|)", data["margin"], note="pairs an export writes", label="margin"),
             grouped("Response length, chosen vs rejected",
                     [("chosen", data["length"]["chosen"]), ("rejected", data["length"]["rejected"])],
-                    note="characters, bins of powers of two", label="length"),
+                    note="characters, log scale", label="length"),
             histogram("Candidates per turn", candidates, note="turns by their number of candidates",
                       label="candidates"),
         ],
