@@ -4,10 +4,12 @@
 -- expression over the pair columns, checked by sqlglot, evaluated at every
 -- export). Undo appends an 'undo' decision naming the one it cancels; no row
 -- is ever updated or deleted.
--- Keys: a pair is (step_name, example_id, md5 of the prompt's JSON text, md5
--- of the chosen response, md5 of the rejected response), the key export dedup
--- compares; a candidate is (example_id, md5 of its prompt's JSON text, md5 of
--- its response). md5 is the lowercase hex digest of the UTF-8 text.
+-- Keys: a pair is (step_name, base example id, md5 of the prompt's JSON text,
+-- md5 of the chosen response, md5 of the rejected response), the key export
+-- dedup compares; a candidate is (base example id, md5 of its prompt's JSON
+-- text, md5 of its response). md5 is the lowercase hex digest of the UTF-8
+-- text; the base example id is example_id without a `nat eval --reps` suffix
+-- (migration 0004), so copies of one question share decisions.
 
 CREATE TABLE decisions (
     decision_id     BIGINT NOT NULL,    -- 1, 2, ... in log order
@@ -26,7 +28,7 @@ CREATE TABLE decision_targets (
     decision_id     BIGINT NOT NULL,
     kind            VARCHAR NOT NULL,   -- 'pair' or 'candidate'
     step_name       VARCHAR,            -- pairs only
-    example_id      VARCHAR NOT NULL,
+    base_example_id VARCHAR NOT NULL,
     prompt_md5      VARCHAR NOT NULL,
     chosen_md5      VARCHAR,            -- pairs: the chosen response; candidates: NULL
     rejected_md5    VARCHAR,            -- pairs: the rejected response; candidates: NULL
@@ -43,7 +45,7 @@ WHERE d.action <> 'undo'
 -- The targets of the exclude and flip decisions in force, with their action:
 -- what every export applies (sql/decisions/apply.sql).
 CREATE VIEW active_targets AS
-SELECT t.decision_id, d.action, t.kind, t.step_name, t.example_id, t.prompt_md5,
+SELECT t.decision_id, d.action, t.kind, t.step_name, t.base_example_id, t.prompt_md5,
        t.chosen_md5, t.rejected_md5, t.response_md5
 FROM decision_targets AS t
 JOIN active_decisions AS d ON d.decision_id = t.decision_id

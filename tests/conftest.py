@@ -1,26 +1,94 @@
-"""Shared fixtures: real store files in tmp dirs, the real CLI in a subprocess."""
+"""Shared fixtures: real store files in tmp dirs, the real CLI in a subprocess, generated NAT samples.
+
+Every input the tests read is made here, by the project's own generator
+(`prefstore.sample_data`): a fresh clone needs nothing beside it. When
+`../shared/samples` happens to sit beside the checkout, `test_shared_samples.py`
+adds cross-checks on those files; without it that module is not collected at all.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from prefstore import PreferenceStore
+from prefstore.sample_data import SCALES, write_demo_runs, write_nat_eval
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLES = REPO.parent / "shared" / "samples" / "nat-eval"
+SHARED_SAMPLES = REPO.parent / "shared" / "samples" / "nat-eval"
 SAMPLE_RUNS = ("run1", "run2", "int-ids")
 
+# run1 and run2: `prefstore demo`'s two runs (demo preset, seeds 1 and 2) over the same 20 items
+# game_0..game_19. int-ids: 5 items with integer ids and string prompts only.
+INT_IDS_SPEC = dataclasses.replace(SCALES["demo"], n_items=5, int_ids=True, message_prompt_ratio=0.0, seed=3)
 
-def sample_file(run: str) -> Path:
-    path = SAMPLES / run / "workflow_output.json"
-    if not path.exists():
-        pytest.skip(f"shared samples not found at {SAMPLES} (CI has shared/ beside the checkout)")
-    return path
+collect_ignore = [] if SHARED_SAMPLES.is_dir() else ["test_shared_samples.py"]
+
+# NAT's own builder, the reference of the conformance tests (tests/nat_reference.py).
+NAT_BUILDER = "nat.plugins.customizer.dpo.trajectory_builder"
+NAT_MISSING = "NAT's DPOTrajectoryBuilder comes with nvidia-nat-nemo-customizer (dev extra; Python < 3.14)"
+
+
+@pytest.fixture(scope="session")
+def sample_file(tmp_path_factory) -> Callable[[str], Path]:
+    """`sample_file(run)`: the generated `workflow_output.json` of run1, run2 or int-ids.
+
+    Written once per session; the same generator and seeds always give the same bytes
+    (tests/test_sample_data.py). To look at run1 and run2: `prefstore demo --dir DIR`, or
+    `python -m prefstore.sample_data OUT --seed 1` (--seed 2); int-ids is INT_IDS_SPEC.
+    """
+    folder = tmp_path_factory.mktemp("nat-eval")
+    paths = dict(zip(("run1", "run2"), write_demo_runs(folder, seed=1), strict=True))
+    paths["int-ids"] = folder / "int-ids" / "workflow_output.json"
+    write_nat_eval(paths["int-ids"], INT_IDS_SPEC)
+    return paths.__getitem__
+
+
+@pytest.fixture(scope="session")
+def nat_pairs() -> Callable[..., list[dict]]:
+    """`nat_pairs(path, config=PairConfig())`: NAT's own DPOTrajectoryBuilder run here on a
+    workflow_output.json; its pairs in NAT's order as flat dicts (prompt, chosen_response,
+    rejected_response, reward, metadata), its equal-score pairs left out. Computed once per file."""
+    pytest.importorskip(NAT_BUILDER, reason=NAT_MISSING)
+    from .nat_reference import nat_lines
+    return functools.cache(nat_lines)
+
+
+def ttc_end_steps(path: Path) -> list[tuple[str, dict]]:
+    """Independent reading of a NAT file (json.load): (item id as text, payload) of every
+    TTC_END step, whatever its name, in file order."""
+    return [(str(item["id"]), step["payload"])
+            for item in json.loads(Path(path).read_text(encoding="utf-8"))
+            for step in item["intermediate_steps"] if step["payload"]["event_type"] == "TTC_END"]
+
+
+def turn_scores(path: Path, step_name: str = "dpo_candidate_move") -> dict[tuple[str, str], list[float]]:
+    """Independent reading of a NAT file: the scores of each turn ((item id, turn_id), file order)."""
+    turns: dict[tuple[str, str], list[float]] = {}
+    for item_id, payload in ttc_end_steps(path):
+        if payload["name"] == step_name:
+            turns.setdefault((item_id, payload["data"]["turn_id"]), []).append(payload["data"]["score"])
+    return turns
+
+
+def strict_pair_count(path: Path, exhaustive: bool = True, min_score_diff: float = 0.0) -> int:
+    """Pairs the README's rules give for one file, counted from `turn_scores`: exhaustive, every
+    (chosen, rejected) with chosen > rejected; best vs worst, one per turn whose best beats its worst."""
+    count = 0
+    for scores in turn_scores(path).values():
+        if exhaustive:
+            count += sum(1 for a in scores for b in scores if a > b and a - b >= min_score_diff)
+        else:
+            count += max(scores) > min(scores) and max(scores) - min(scores) >= min_score_diff
+    return count
 
 
 @pytest.fixture

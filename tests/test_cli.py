@@ -5,30 +5,35 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter
 
 import pytest
 
 from prefstore import PairConfig, PreferenceStore
 
-from .conftest import cli_env, run_cli, sample_file
+from .conftest import cli_env, run_cli, strict_pair_count, ttc_end_steps, turn_scores
 
 
 def ingest(db, *files, **kw):
     return run_cli("--db", db, "ingest", *files, check=True, **kw)
 
 
-def test_ingest_reports_and_stores(db_path):
+def test_ingest_reports_and_stores(db_path, sample_file):
     result = ingest(db_path, sample_file("run1"), sample_file("run2"))
     assert result.stdout.count("ingested as run") == 2
-    assert "candidates stored: 236" in result.stdout
-    assert "dpo_candidate_move: 176" in result.stdout
+    for run in ("run1", "run2"):
+        by_name = Counter(payload["name"] for _, payload in ttc_end_steps(sample_file(run)))
+        assert len(by_name) == 2, "the samples hold a second TTC step name"
+        assert f"candidates stored: {sum(by_name.values())}" in result.stdout
+        assert f"dpo_candidate_move: {by_name['dpo_candidate_move']}, other_ttc_step: {by_name['other_ttc_step']}" \
+            in result.stdout
     with PreferenceStore(db_path, read_only=True) as store:
         assert len(store.runs()) == 2
     again = ingest(db_path, sample_file("run1"))
     assert "already ingested" in again.stdout
 
 
-def test_ingest_options_run_id_meta_replace(db_path):
+def test_ingest_options_run_id_meta_replace(db_path, sample_file):
     run_cli("ingest", sample_file("int-ids"), "--db", db_path, "--run-id", "r1",
             "--meta", "model=llama", "--meta", "note=a=b", check=True)
     refused = run_cli("--db", db_path, "ingest", sample_file("run1"), "--run-id", "r1")
@@ -38,7 +43,7 @@ def test_ingest_options_run_id_meta_replace(db_path):
     run_cli("--db", db_path, "ingest", sample_file("run1"), "--run-id", "r1", "--replace", check=True)
     with PreferenceStore(db_path, read_only=True) as store:
         (run,) = store.runs()
-    assert run["meta"] == {} and run["n_items"] == 20
+    assert run["meta"] == {} and run["n_items"] == len(json.loads(sample_file("run1").read_text()))
     with PreferenceStore(db_path) as store:
         pass
     run_cli("--db", db_path, "ingest", sample_file("int-ids"), "--run-id", "r2", "--meta", "model=llama",
@@ -57,7 +62,7 @@ def test_ingest_options_run_id_meta_replace(db_path):
     (["pairs", "--runs", "nope"], "no run 'nope'"),
     (["query", "DELETE FROM runs"], "only SELECT queries are allowed"),
 ])
-def test_expected_errors_are_one_line(tmp_path, db_path, args, message):
+def test_expected_errors_are_one_line(tmp_path, db_path, sample_file, args, message):
     ingest(db_path, sample_file("int-ids"))
     (tmp_path / "x.json").write_text("[]")
     (tmp_path / "y.json").write_text("[]")
@@ -67,7 +72,7 @@ def test_expected_errors_are_one_line(tmp_path, db_path, args, message):
     assert result.stderr.startswith("Error: ") and len(result.stderr.strip().splitlines()) == 1
 
 
-def test_bad_json_file_is_one_line_and_store_unchanged(tmp_path, db_path):
+def test_bad_json_file_is_one_line_and_store_unchanged(tmp_path, db_path, sample_file):
     ingest(db_path, sample_file("int-ids"))
     bad = tmp_path / "bad.json"
     bad.write_text('[{"id": 1, "intermediate_steps": [')
@@ -89,29 +94,31 @@ def test_read_commands_on_missing_store(tmp_path):
     assert not (tmp_path / "none.duckdb").exists()
 
 
-def test_db_option_placement_and_env(tmp_path, db_path):
+def test_db_option_placement_and_env(tmp_path, db_path, sample_file):
     run_cli("ingest", sample_file("int-ids"), "--db", db_path, check=True)
     via_env = run_cli("runs", "--format", "json", env=cli_env(PREFSTORE_DB=str(db_path)), check=True)
-    assert json.loads(via_env.stdout)[0]["n_candidates"] == 38
+    n_candidates = json.loads(via_env.stdout)[0]["n_candidates"]
+    assert n_candidates == len(ttc_end_steps(sample_file("int-ids")))
     default = run_cli("ingest", sample_file("int-ids"), cwd=tmp_path, check=True)
     assert "ingested as run" in default.stdout
     assert (tmp_path / "prefstore.duckdb").exists()
 
 
-def test_pairs_table_and_json(db_path):
+def test_pairs_table_and_json(db_path, sample_file):
     ingest(db_path, sample_file("run1"))
     table = run_cli("--db", db_path, "pairs", "--limit", "5", check=True)
-    assert "223 pairs (exhaustive), first 5" in table.stdout
+    assert f"{strict_pair_count(sample_file('run1'))} pairs (exhaustive), first 5" in table.stdout
     rows = run_cli("--db", db_path, "pairs", "--best-vs-worst", "--min-score-diff", "0.1",
                    "--format", "json", "--limit", "0", check=True)
     lines = json.loads(rows.stdout)  # one JSON array, like duckdb -json
     with PreferenceStore(db_path, read_only=True) as store:
         expected = [p.model_dump(mode="json") for p in
                     store.pairs(PairConfig(exhaustive_pairs=False, min_score_diff=0.1))]
-    assert lines == expected and len(lines) == 47
+    assert lines == expected
+    assert len(lines) == strict_pair_count(sample_file("run1"), exhaustive=False, min_score_diff=0.1) > 0
 
 
-def test_pair_options_mirror_pair_config(db_path):
+def test_pair_options_mirror_pair_config(db_path, sample_file):
     ingest(db_path, sample_file("run1"))
     result = run_cli("--db", db_path, "pairs", "--format", "jsonl", "--limit", "0",
                      "--max-pairs-per-turn", "1", "--reward-from-chosen-score",
@@ -123,26 +130,21 @@ def test_pair_options_mirror_pair_config(db_path):
     assert all(line["reward"] == line["chosen_score"] for line in lines)
 
 
-def test_stats(db_path):
+def test_stats(db_path, sample_file):
     ingest(db_path, sample_file("run1"), sample_file("run2"))
     result = run_cli("--db", db_path, "stats", check=True)
-    assert "pairs (exhaustive, min_score_diff 0): 467" in result.stdout
+    expected = strict_pair_count(sample_file("run1")) + strict_pair_count(sample_file("run2"))
+    assert f"pairs (exhaustive, min_score_diff 0): {expected}" in result.stdout
     assert "total" in result.stdout
     with PreferenceStore(db_path, read_only=True) as store:
-        assert store.stats()["pairs"] == 467
+        assert store.stats()["pairs"] == expected
 
 
-def test_export_writes_nemo_jsonl(tmp_path, db_path):
+def test_export_writes_nemo_jsonl(tmp_path, db_path, sample_file):
     ingest(db_path, sample_file("run1"))
     out = tmp_path / "train.jsonl"
     result = run_cli("--db", db_path, "export", out, "--best-vs-worst", check=True)
-    turns: dict = {}
-    for item in json.loads(sample_file("run1").read_text()):
-        for step in item["intermediate_steps"]:
-            p = step["payload"]
-            if p["event_type"] == "TTC_END" and p["name"] == "dpo_candidate_move":
-                turns.setdefault(p["data"]["turn_id"], []).append(p["data"]["score"])
-    expected = sum(1 for scores in turns.values() if max(scores) > min(scores))
+    expected = strict_pair_count(sample_file("run1"), exhaustive=False)
     assert f"wrote {expected} pairs" in result.stdout
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     with PreferenceStore(db_path, read_only=True) as store:
@@ -151,13 +153,13 @@ def test_export_writes_nemo_jsonl(tmp_path, db_path):
     assert not list(tmp_path.glob(".train.jsonl.*"))
 
 
-def test_query_formats(db_path):
+def test_query_formats(db_path, sample_file):
     ingest(db_path, sample_file("int-ids"))
-    first = json.loads(sample_file("int-ids").read_text())[0]
-    n = sum(1 for s in first["intermediate_steps"] if s["payload"]["event_type"] == "TTC_END")
+    per_example = Counter(item_id for item_id, _ in ttc_end_steps(sample_file("int-ids")))
+    n = per_example["0"]
     sql = "SELECT example_id, count(*) AS n FROM candidates GROUP BY 1 ORDER BY 1"
     table = run_cli("--db", db_path, "query", sql, check=True)
-    assert "5 rows" in table.stdout
+    assert f"{len(per_example)} rows" in table.stdout
     as_csv = run_cli("--db", db_path, "query", sql, "--format", "csv", check=True)
     assert list(csv.reader(io.StringIO(as_csv.stdout)))[:2] == [["example_id", "n"], ["0", str(n)]]
     as_json = run_cli("--db", db_path, "query", sql, "--format", "json", check=True)
@@ -167,10 +169,10 @@ def test_query_formats(db_path):
     assert [json.loads(line) for line in as_jsonl.stdout.splitlines()] == json.loads(as_json.stdout)
     view = run_cli("--db", db_path, "query", "SELECT count(*) AS turns FROM turns WHERE step_name = 'dpo_candidate_move'",
                    "--format", "csv", check=True)
-    assert view.stdout.splitlines()[1] == "10"
+    assert view.stdout.splitlines()[1] == str(len(turn_scores(sample_file("int-ids"))))
 
 
-def test_query_cannot_read_files_without_allow_files(tmp_path, db_path):
+def test_query_cannot_read_files_without_allow_files(tmp_path, db_path, sample_file):
     ingest(db_path, sample_file("int-ids"))
     secret = tmp_path / "secret.csv"
     secret.write_text("a\n1\n")
@@ -181,7 +183,7 @@ def test_query_cannot_read_files_without_allow_files(tmp_path, db_path):
     assert allowed.stdout.splitlines() == ["a", "1"]
 
 
-def test_runs_and_migrate(tmp_path):
+def test_runs_and_migrate(tmp_path, sample_file):
     db = tmp_path / "new.duckdb"
     migrated = run_cli("--db", db, "migrate", check=True)
     assert "schema version" in migrated.stdout
@@ -209,7 +211,7 @@ def test_version_and_help():
 
 
 @pytest.mark.parametrize("sql", ["SELECT 1 AS a WHERE false", "SELECT 1 AS a", "SELECT * FROM range(3) t(a)"])
-def test_json_is_one_array_whatever_the_row_count(db_path, sql):
+def test_json_is_one_array_whatever_the_row_count(db_path, sql, sample_file):
     """`--format json` parses with one json.loads for 0, 1 or many rows; jsonl is one object per line."""
     ingest(db_path, sample_file("int-ids"))
     with PreferenceStore(db_path, read_only=True) as store:

@@ -21,7 +21,7 @@ from prefstore import PairConfig, PreferenceStore
 from prefstore.errors import StoreBusy
 from prefstore.sample_data import SCALES, write_nat_eval
 
-from .conftest import cli_env, run_cli, sample_file
+from .conftest import cli_env, run_cli
 from .test_crash_safety import big_nat_file, holds_file, run_content, start_cli, table_checksums, wait_for  # noqa: F401
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc")
@@ -100,7 +100,7 @@ def test_two_ingest_processes_without_waiting(big_nat_file, small_file, db_path,
     assert run_content(db_path, "second") == reference(tmp_path, small_file, "second")
 
 
-def test_second_writer_refused_after_its_wait(small_file, db_path):
+def test_second_writer_refused_after_its_wait(small_file, db_path, sample_file):
     with PreferenceStore(db_path) as store:
         store.ingest_nat_eval(sample_file("int-ids"), run_id="kept")
     before = table_checksums(db_path)
@@ -151,7 +151,7 @@ def test_same_file_opened_twice_in_one_process_with_other_options(db_path):
         assert store.runs() == []
 
 
-def test_one_store_shared_by_threads(tmp_path):
+def test_one_store_shared_by_threads(tmp_path, sample_file):
     """Writers (file and in-memory ingests) and readers (pairs, stats, query, export) at once."""
     sources = []
     for n in range(4):

@@ -1,12 +1,15 @@
 """Dataset operations of `export`: dedup, deterministic sampling, curriculum order and fraction,
 the `examples` view, and the split by example. Each expected result is computed here in pure
-Python from NAT's reference pairs of the shared samples (run1 + run2: 18 repeated pairs)."""
+Python from NAT's own pairs (its DPOTrajectoryBuilder run here, the `nat_pairs` fixture) of two
+generated runs over the same items, the second repeating two of the first run's items verbatim."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections import defaultdict
+from pathlib import Path
 
 import pytest
 
@@ -14,14 +17,29 @@ from prefstore import PairConfig, PreferenceStore
 from prefstore.errors import SplitImpossible
 from prefstore.models import ExportOptions
 
-from .conftest import SAMPLES, run_cli, sample_file
+from .conftest import run_cli, turn_scores
 
 RUNS = ("run1", "run2")
+REPEATED = ("game_3", "game_11")  # items run2 takes over from run1 unchanged
 
 
-def reference(run: str) -> list[dict]:
-    lines = [json.loads(line) for line in (SAMPLES / run / "nat_builder_pairs.jsonl").read_text().splitlines()]
-    return [dict(line, run=run) for line in lines if line["metadata"]["score_diff"] != 0]
+@pytest.fixture(scope="module")
+def sources(tmp_path_factory, sample_file) -> dict[str, Path]:
+    """run1 as generated, and the generated run2 with the items REPEATED replaced by run1's own: a
+    re-evaluation that reproduced those candidates, so their pairs' texts repeat across the runs."""
+    run1 = {item["id"]: item for item in json.loads(sample_file("run1").read_text(encoding="utf-8"))}
+    run2 = [run1[item["id"]] if item["id"] in REPEATED else item
+            for item in json.loads(sample_file("run2").read_text(encoding="utf-8"))]
+    assert set(REPEATED) <= run1.keys() and len(run2) == len(run1)
+    path = tmp_path_factory.mktemp("ops") / "run2.json"
+    path.write_text(json.dumps(run2, indent=2, ensure_ascii=False), encoding="utf-8")
+    return {"run1": sample_file("run1"), "run2": path}
+
+
+@pytest.fixture(scope="module")
+def reference(sources, nat_pairs):
+    """`reference(run)`: NAT's pairs of one run (ties aside), each labelled with its run."""
+    return lambda run: [dict(line, run=run) for line in nat_pairs(sources[run])]
 
 
 def identity(line: dict) -> tuple:
@@ -48,11 +66,11 @@ def split_unit(example_id: str, seed: int) -> float:
 
 
 @pytest.fixture(scope="module")
-def combined() -> list[dict]:
+def combined(sources, reference) -> list[dict]:
     """All pairs of run1 + run2 in output order: examples by first arrival, then run, turn, rank."""
     first_seen = {}
     for run in RUNS:
-        for item in json.loads(sample_file(run).read_text()):
+        for item in json.loads(sources[run].read_text()):
             first_seen.setdefault(str(item["id"]), len(first_seen))
     lines = reference("run1") + reference("run2")
     return sorted(lines, key=lambda line: first_seen[line["metadata"]["example_id"]])
@@ -69,11 +87,11 @@ def dedup(lines: list[dict]) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory) -> PreferenceStore:
+def store(tmp_path_factory, sources) -> PreferenceStore:
     path = tmp_path_factory.mktemp("ops") / "store.duckdb"
     with PreferenceStore(path) as s:
         for run in RUNS:
-            s.ingest_nat_eval(sample_file(run), run_id=run)
+            s.ingest_nat_eval(sources[run], run_id=run)
         yield s
 
 
@@ -87,9 +105,10 @@ def exported(store: PreferenceStore, tmp_path, **options) -> list[tuple]:
             for group in collection["trajectories"] for t in group]
 
 
-def test_dedup_keeps_first_occurrence_in_output_order(store, combined, tmp_path):
+def test_dedup_keeps_first_occurrence_in_output_order(store, combined, reference, tmp_path):
     expected = dedup(combined)
-    assert len(combined) - len(expected) == 18, "the samples repeat 18 pairs across the two runs"
+    repeated = [line for line in reference("run1") if line["metadata"]["example_id"] in REPEATED]
+    assert len(combined) - len(expected) == len(repeated) > 0, "run2 repeats the pairs of the REPEATED items"
     assert exported(store, tmp_path) == [identity(line) for line in expected]
     assert exported(store, tmp_path, dedup=False) == [identity(line) for line in combined]
 
@@ -130,7 +149,8 @@ def test_curriculum_order_by_mean_reward(store, combined, tmp_path, order):
 
 def test_example_fraction_keeps_the_easiest_in_file_order(store, combined, tmp_path):
     means = example_means(combined)
-    easiest = set(sorted(means, key=lambda e: -means[e])[:5])           # floor(0.25 * 20)
+    easiest = set(sorted(means, key=lambda e: -means[e])[:math.floor(0.25 * len(means))])
+    assert 1 < len(easiest) < len(means)
     expected = [identity(line) for line in combined if line["metadata"]["example_id"] in easiest]
     assert exported(store, tmp_path, example_fraction=0.25, dedup=False) == expected
     one = exported(store, tmp_path, example_fraction=0.01, dedup=False)   # never fewer than one example
@@ -177,16 +197,20 @@ def test_split_by_example_hash_never_on_both_sides(store, combined, tmp_path):
         assert not got["train"] & got["validation"]
 
 
-def test_split_stable_when_another_run_is_added(tmp_path):
+def test_split_stable_when_another_run_is_added(tmp_path, sources, sample_file):
+    added = {example for (example, _), scores in turn_scores(sample_file("int-ids")).items()
+             if max(scores) > min(scores)}   # the int-ids examples that have pairs
+    assert added and not added & {str(item["id"]) for item in json.loads(sources["run1"].read_text())}
     with PreferenceStore(tmp_path / "s.duckdb") as store:
-        store.ingest_nat_eval(sample_file("run1"))
+        store.ingest_nat_eval(sources["run1"])
         before = sides(store, tmp_path / "before")
         store.ingest_nat_eval(sample_file("int-ids"))
-        store.ingest_nat_eval(sample_file("run2"))
+        store.ingest_nat_eval(sources["run2"])
         after = sides(store, tmp_path / "after")
-    assert after["validation"] - {"0", "1", "2", "3", "4"} == before["validation"]
-    assert after["train"] - {"0", "1", "2", "3", "4"} == before["train"]
-    assert (after["train"] | after["validation"]) >= {"0", "1", "2", "3", "4"}
+    new = (after["train"] | after["validation"]) - (before["train"] | before["validation"])
+    assert new >= added           # (and run1's examples whose only pairs come from run2)
+    assert after["validation"] - new == before["validation"]   # no example changed sides
+    assert after["train"] - new == before["train"]
 
 
 def candidates_file(path, example_ids) -> None:
@@ -235,10 +259,10 @@ def test_one_example_refused_unless_no_validation(tmp_path, db_path):
     assert result.returncode == 1 and result.stderr.startswith("Error: ") and "Traceback" not in result.stderr
 
 
-def test_cli_dataset_options_match_library(tmp_path, db_path):
+def test_cli_dataset_options_match_library(tmp_path, db_path, sources):
     with PreferenceStore(db_path) as s:
         for run in RUNS:
-            s.ingest_nat_eval(sample_file(run), run_id=run)
+            s.ingest_nat_eval(sources[run], run_id=run)
     options = ["--format", "trl", "--max-pairs", "60", "--seed", "4", "--order", "easy-first",
                "--example-fraction", "0.6", "--split-seed", "9", "--validation-fraction", "0.3"]
     run_cli("--db", db_path, "export", tmp_path / "cli", *options, check=True)

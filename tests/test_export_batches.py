@@ -17,7 +17,7 @@ from prefstore import export as export_module
 from prefstore.models import ExportOptions
 from prefstore.pairs import create_pair_view
 
-from .conftest import SAMPLE_RUNS, sample_file
+from .conftest import SAMPLE_RUNS
 
 CASES = {
     "nemo-file": ("out.jsonl", {}, {}),
@@ -35,7 +35,7 @@ CASES = {
 
 
 @pytest.fixture(scope="module")
-def pooled(tmp_path_factory) -> Path:
+def pooled(tmp_path_factory, sample_file) -> Path:
     path = tmp_path_factory.mktemp("pooled") / "store.duckdb"
     with PreferenceStore(path) as store:
         for run in SAMPLE_RUNS:

@@ -11,7 +11,7 @@ from prefstore import PairConfig, PreferenceStore, queries, sql_for
 from prefstore.errors import BadInput, UnknownRun
 from prefstore.pairs import pair_params, query_name
 
-from .conftest import cli_env, run_cli, sample_file
+from .conftest import cli_env, run_cli
 
 # Run ids chosen to break naive readers: "007" looks like a number to
 # partition type inference, "int ids/é" needs percent-escaping in a hive path.
@@ -21,13 +21,13 @@ COLUMNS = [
     ("run_id", "VARCHAR"), ("example_id", "VARCHAR"), ("turn_id", "VARCHAR"), ("turn_index", "BIGINT"),
     ("candidate_index", "BIGINT"), ("step_name", "VARCHAR"), ("prompt", "JSON"), ("response", "VARCHAR"),
     ("score", "DOUBLE"), ("step_uuid", "VARCHAR"), ("metadata", "JSON"), ("item_pos", "BIGINT"),
-    ("step_pos", "BIGINT"), ("seq", "BIGINT"),
+    ("step_pos", "BIGINT"), ("seq", "BIGINT"), ("base_example_id", "VARCHAR"),
 ]
 NAMES = ", ".join(name for name, _ in COLUMNS)
 
 
-def build_sample_store(path: Path) -> PreferenceStore:
-    """A store of the three shared NAT samples (run1, run2, int-ids), in that order."""
+def build_sample_store(path: Path, sample_file) -> PreferenceStore:
+    """A store of the three generated NAT samples (run1, run2, int-ids), in that order."""
     store = PreferenceStore(path)
     for sample, run_id in SAMPLE_RUN_IDS.items():
         store.ingest_nat_eval(sample_file(sample), run_id=run_id)
@@ -35,8 +35,8 @@ def build_sample_store(path: Path) -> PreferenceStore:
 
 
 @pytest.fixture
-def samples(db_path: Path):
-    with build_sample_store(db_path) as store:
+def samples(db_path: Path, sample_file):
+    with build_sample_store(db_path, sample_file) as store:
         yield store
 
 
@@ -62,7 +62,7 @@ def test_single_file_holds_every_candidate_with_its_types(samples, tmp_path):
     schema = duckdb.sql("DESCRIBE SELECT * FROM read_parquet($p)", params={"p": str(out)}).fetchall()
     assert [(name, kind) for name, kind, *_ in schema] == COLUMNS
     assert duckdb.sql("SELECT seq FROM read_parquet($p)", params={"p": str(out)}).fetchall() == \
-        [(row[-1],) for row in expected], "file rows are in arrival order"
+        [(row[13],) for row in expected], "file rows are in arrival order"
     assert parquet_rows(out) == expected
     prompts = {row[6][:1] for row in expected}
     assert prompts == {'"', "["}, "samples mix string and message-list prompts, kept as JSON text"
@@ -147,7 +147,7 @@ def test_a_run_exported_and_ingested_back_gives_the_same_pairs(samples, tmp_path
             assert copy.pairs(config) == samples.pairs(config, runs=["run1"])
 
 
-def test_cli_writes_partitioned_folder_and_reports_errors(db_path, tmp_path):
+def test_cli_writes_partitioned_folder_and_reports_errors(db_path, tmp_path, sample_file):
     for sample, run_id in list(SAMPLE_RUN_IDS.items())[:2]:
         run_cli("--db", db_path, "ingest", sample_file(sample), "--run-id", run_id, check=True)
     out = tmp_path / "cands"

@@ -1,6 +1,6 @@
 """Every export format: exact field names, order and types, the trainers' loaders, file layout,
-manifest, byte-identical repeats. Expected lines come from NAT's own reference pairs
-(`nat_builder_pairs.jsonl` beside each shared sample, tie lines set aside)."""
+manifest, byte-identical repeats. Expected lines are NAT's own pairs: its DPOTrajectoryBuilder run
+here on each generated sample (the `nat_pairs` fixture), equal-score pairs set aside."""
 
 from __future__ import annotations
 
@@ -15,13 +15,7 @@ from prefstore import PairConfig, PreferenceStore, TrajectoryCollection, __versi
 from prefstore.errors import BadInput, BadOption
 from prefstore.models import ExportOptions
 
-from .conftest import SAMPLES, run_cli, sample_file
-
-
-def reference(run: str) -> list[dict]:
-    """NAT's pairs for one sample run, in NAT's order, without its equal-score lines."""
-    lines = [json.loads(line) for line in (SAMPLES / run / "nat_builder_pairs.jsonl").read_text().splitlines()]
-    return [line for line in lines if line["metadata"]["score_diff"] != 0]
+from .conftest import run_cli
 
 
 def as_messages(prompt) -> list[dict]:
@@ -43,7 +37,7 @@ def triple(prompt, chosen: str, rejected: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def run1(tmp_path_factory) -> PreferenceStore:
+def run1(tmp_path_factory, sample_file) -> PreferenceStore:
     path = tmp_path_factory.mktemp("run1") / "store.duckdb"
     with PreferenceStore(path) as store:
         store.ingest_nat_eval(sample_file("run1"), run_id="run1")
@@ -51,8 +45,8 @@ def run1(tmp_path_factory) -> PreferenceStore:
 
 
 @pytest.fixture(scope="module")
-def expected() -> list[dict]:
-    lines = reference("run1")
+def expected(sample_file, nat_pairs) -> list[dict]:
+    lines = nat_pairs(sample_file("run1"))
     kinds = {type(line["prompt"]) for line in lines}
     assert kinds == {str, list}, "the sample must mix string and message-list prompts"
     return lines
@@ -104,7 +98,7 @@ def test_trl_conversational_loads_with_datasets(run1, expected, tmp_path):
     assert loaded["train"][0]["chosen"][0]["role"] == "assistant"
 
 
-def test_trl_standard_refused_for_message_prompts_and_plain_for_strings(run1, tmp_path):
+def test_trl_standard_refused_for_message_prompts_and_plain_for_strings(run1, tmp_path, sample_file, nat_pairs):
     with pytest.raises(BadOption, match="--prompt-style standard.*message-list prompt"):
         run1.export(tmp_path / "refused.jsonl", options=ExportOptions(format="trl", prompt_style="standard"))
     assert not (tmp_path / "refused.jsonl").exists()
@@ -112,9 +106,10 @@ def test_trl_standard_refused_for_message_prompts_and_plain_for_strings(run1, tm
         store.ingest_nat_eval(sample_file("int-ids"))
         store.export(tmp_path / "std.jsonl", options=ExportOptions(format="trl", prompt_style="standard"))
     lines = read_lines(tmp_path / "std.jsonl")
-    assert [line for line in lines] == [
+    assert lines == [
         {"prompt": e["prompt"], "chosen": e["chosen_response"], "rejected": e["rejected_response"]}
-        for e in reference("int-ids")]
+        for e in nat_pairs(sample_file("int-ids"))]
+    assert lines
 
 
 def test_openai_preference_fields(run1, expected, tmp_path):
@@ -175,7 +170,7 @@ def test_trajectories_file_is_nat_collection(run1, expected, tmp_path):
         run1.export(tmp_path / "tdir", options=ExportOptions(format="trajectories", validation_fraction=0.2))
 
 
-def test_manifest_traces_the_data(tmp_path):
+def test_manifest_traces_the_data(tmp_path, sample_file):
     with PreferenceStore(tmp_path / "s.duckdb") as store:
         store.ingest_nat_eval(sample_file("run1"), run_id="run1", meta={"model": "m1"})
         store.ingest_nat_eval(sample_file("run2"), run_id="run2")
@@ -200,7 +195,7 @@ def test_manifest_traces_the_data(tmp_path):
 
 
 @pytest.mark.parametrize("fmt", ["nemo", "trl", "openai", "parquet", "trajectories"])
-def test_two_exports_are_byte_identical(tmp_path, fmt):
+def test_two_exports_are_byte_identical(tmp_path, fmt, sample_file):
     with PreferenceStore(tmp_path / "s.duckdb") as store:
         store.ingest_nat_eval(sample_file("run1"), run_id="run1")
         store.ingest_nat_eval(sample_file("run2"), run_id="run2")
@@ -237,7 +232,7 @@ def test_parquet_single_file_reads_back(run1, expected, tmp_path):
     assert count == len(expected)
 
 
-def test_cli_export_formats_and_errors(tmp_path, db_path):
+def test_cli_export_formats_and_errors(tmp_path, db_path, sample_file):
     run_cli("--db", db_path, "ingest", sample_file("run1"), "--run-id", "run1", check=True)
     result = run_cli("--db", db_path, "export", tmp_path / "trl", "--format", "trl",
                      "--validation-fraction", "0.25", check=True)

@@ -11,7 +11,7 @@ import pytest
 from prefstore import PairConfig, PreferenceStore
 from prefstore.errors import BadInput, RunExists
 
-from .conftest import sample_file
+from .conftest import strict_pair_count, ttc_end_steps
 
 
 def table_digest(store: PreferenceStore) -> dict[str, list]:
@@ -27,14 +27,8 @@ def table_digest(store: PreferenceStore) -> dict[str, list]:
 
 def ttc_candidates(path: Path, step_name: str = "dpo_candidate_move") -> list[tuple]:
     """Independent reading of a NAT file: (example_id, turn_id, candidate_index, score)."""
-    found = []
-    for item in json.loads(path.read_text()):
-        for step in item["intermediate_steps"]:
-            payload = step["payload"]
-            if payload["event_type"] == "TTC_END" and payload["name"] == step_name:
-                data = payload["data"]
-                found.append((str(item["id"]), data["turn_id"], data["candidate_index"], data["score"]))
-    return found
+    return [(item_id, p["data"]["turn_id"], p["data"]["candidate_index"], p["data"]["score"])
+            for item_id, p in ttc_end_steps(path) if p["name"] == step_name]
 
 
 def step(event="TTC_END", name="dpo_candidate_move", uuid="u", metadata=None, **data):
@@ -48,7 +42,7 @@ def write(tmp_path: Path, items: list, name: str = "w.json") -> Path:
     return path
 
 
-def test_two_runs_of_same_examples_stay_apart(store):
+def test_two_runs_of_same_examples_stay_apart(store, sample_file):
     r1 = store.ingest_nat_eval(sample_file("run1"))
     r2 = store.ingest_nat_eval(sample_file("run2"))
     assert r1.run_id != r2.run_id
@@ -59,15 +53,17 @@ def test_two_runs_of_same_examples_stay_apart(store):
             f"WHERE run_id = '{report.run_id}' AND step_name = 'dpo_candidate_move' ORDER BY seq")
         assert rows == expected
         assert report.candidates_by_name["dpo_candidate_move"] == len(expected)
-    _, shared = store.query(
-        "SELECT count(DISTINCT example_id) FROM candidates GROUP BY run_id ORDER BY 1")
-    assert shared == [(20,), (20,)]
+    _, per_run = store.query(
+        "SELECT count(DISTINCT example_id) FROM candidates GROUP BY run_id ORDER BY min(seq)")
+    assert per_run == [(len({example for example, _ in ttc_end_steps(sample_file(run))}),) for run in ("run1", "run2")]
+    _, shared = store.query("SELECT count(DISTINCT example_id) FROM candidates")
+    assert shared == per_run[:1], "the two runs evaluate the same items"
     runs_of_pairs = {p.run_id for p in store.pairs()}
     assert runs_of_pairs == {r1.run_id, r2.run_id}
     assert all(p.run_id == r1.run_id for p in store.pairs(runs=[r1.run_id]))
 
 
-def test_reingest_same_file_is_a_noop(store):
+def test_reingest_same_file_is_a_noop(store, sample_file):
     first = store.ingest_nat_eval(sample_file("run1"), meta={"k": "v"})
     before = table_digest(store)
     again = store.ingest_nat_eval(sample_file("run1"))
@@ -78,13 +74,13 @@ def test_reingest_same_file_is_a_noop(store):
     assert store.ingest_nat_eval(sample_file("run1"), run_id="named").status == "already ingested"
 
 
-def test_run_id_defaults_to_content_digest(store, tmp_path):
+def test_run_id_defaults_to_content_digest(store, tmp_path, sample_file):
     copy = tmp_path / "elsewhere.json"
     copy.write_bytes(sample_file("run1").read_bytes())
     assert store.ingest_nat_eval(sample_file("run1")).run_id == store.ingest_nat_eval(copy).run_id
 
 
-def test_explicit_run_id_with_other_file_is_refused_unless_replace(store):
+def test_explicit_run_id_with_other_file_is_refused_unless_replace(store, sample_file):
     store.ingest_nat_eval(sample_file("run1"), run_id="r")
     before = table_digest(store)
     with pytest.raises(RunExists, match="--replace"):
@@ -100,7 +96,7 @@ def test_explicit_run_id_with_other_file_is_refused_unless_replace(store):
 
 
 @pytest.mark.parametrize("content", [b"", b"[{\"id\": 1, \"intermediate_steps\": [", b"{\"id\": 1}", b"nonsense"])
-def test_failed_ingest_leaves_store_unchanged(store, tmp_path, content):
+def test_failed_ingest_leaves_store_unchanged(store, tmp_path, content, sample_file):
     store.ingest_nat_eval(sample_file("run1"))
     before = table_digest(store)
     bad = tmp_path / "bad.json"
@@ -110,7 +106,7 @@ def test_failed_ingest_leaves_store_unchanged(store, tmp_path, content):
     assert table_digest(store) == before
 
 
-def test_error_inside_the_transaction_rolls_back(store, tmp_path, monkeypatch):
+def test_error_inside_the_transaction_rolls_back(store, tmp_path, monkeypatch, sample_file):
     """A failure after rows were inserted (here: the run row) undoes the candidates too."""
     from prefstore import queries
     real_run = queries.run
@@ -230,22 +226,25 @@ def test_report_names_step_names_when_default_missing(store, tmp_path):
     assert len(store.pairs(PairConfig(ttc_step_name="my_step"))) == 1
 
 
-def test_run_metadata_is_kept(store):
+def test_run_metadata_is_kept(store, sample_file):
     report = store.ingest_nat_eval(sample_file("int-ids"), meta={"model": "llama", "seed": "3"})
     (run,) = store.runs()
     assert run["run_id"] == report.run_id
     assert run["meta"] == {"model": "llama", "seed": "3"}
     assert run["source_format"] == "nat_eval" and len(run["source_sha256"]) == 64
-    assert (run["n_items"], run["n_candidates"], run["n_rejects"]) == (5, 38, 0)
+    items = json.loads(sample_file("int-ids").read_text())
+    assert (run["n_items"], run["n_candidates"], run["n_rejects"]) == (
+        len(items), len(ttc_end_steps(sample_file("int-ids"))), 0)
+    assert len(items) == 5 and all(isinstance(item["id"], int) for item in items)
 
 
-def test_in_memory_store(tmp_path):
+def test_in_memory_store(tmp_path, sample_file):
     with PreferenceStore(":memory:") as store:
         store.ingest_nat_eval(sample_file("int-ids"))
-        assert len(store.pairs()) == 28
+        assert len(store.pairs()) == strict_pair_count(sample_file("int-ids")) > 0
 
 
-def test_ingest_nat_items_equals_file_ingest(tmp_path):
+def test_ingest_nat_items_equals_file_ingest(tmp_path, sample_file):
     items = json.loads(sample_file("run1").read_text())
     with PreferenceStore(tmp_path / "a.duckdb") as a, PreferenceStore(tmp_path / "b.duckdb") as b:
         a.ingest_nat_eval(sample_file("run1"), run_id="r")

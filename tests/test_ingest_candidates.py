@@ -12,13 +12,13 @@ import pytest
 from prefstore import PairConfig, PreferenceStore
 from prefstore.errors import BadInput, RunExists
 
-from .conftest import run_cli, sample_file
+from .conftest import run_cli
 
 
-def nat_candidates(run: str) -> list[dict]:
-    """Every TTC_END step of a NAT sample as one candidates row, in file order."""
+def nat_candidates(path: Path) -> list[dict]:
+    """Every TTC_END step of a NAT file as one candidates row, in file order."""
     rows = []
-    for item in json.loads(sample_file(run).read_text()):
+    for item in json.loads(path.read_text()):
         for step in item["intermediate_steps"]:
             payload = step["payload"]
             if payload["event_type"] != "TTC_END":
@@ -42,8 +42,8 @@ def pair_content(store: PreferenceStore, config: PairConfig = PairConfig()) -> l
              json.dumps(p.chosen_metadata)) for p in store.pairs(config)]
 
 
-def test_jsonl_candidates_give_the_same_pairs_as_the_nat_file(tmp_path):
-    rows = nat_candidates("run1")
+def test_jsonl_candidates_give_the_same_pairs_as_the_nat_file(tmp_path, sample_file):
+    rows = nat_candidates(sample_file("run1"))
     with PreferenceStore(tmp_path / "nat.duckdb") as nat:
         nat.ingest_nat_eval(sample_file("run1"))
         expected = pair_content(nat)
@@ -61,8 +61,8 @@ def test_jsonl_candidates_give_the_same_pairs_as_the_nat_file(tmp_path):
         assert run["source_format"] == "candidates" and run["n_candidates"] == len(rows)
 
 
-def test_parquet_candidates_with_json_and_string_prompts(tmp_path):
-    rows = nat_candidates("run1")
+def test_parquet_candidates_with_json_and_string_prompts(tmp_path, sample_file):
+    rows = nat_candidates(sample_file("run1"))
     jsonl = write_jsonl(tmp_path / "rows.jsonl", rows)
     mixed = tmp_path / "mixed.parquet"
     with duckdb.connect() as con:
@@ -79,7 +79,7 @@ def test_parquet_candidates_with_json_and_string_prompts(tmp_path):
         assert (report.candidates, report.rejects) == (len(rows), 0)
         assert pair_content(store) == expected
 
-    strings = [dict(r, example_id=str(r["example_id"])) for r in nat_candidates("int-ids")]
+    strings = [dict(r, example_id=str(r["example_id"])) for r in nat_candidates(sample_file("int-ids"))]
     assert all(isinstance(r["prompt"], str) for r in strings)
     plain = tmp_path / "plain.parquet"
     with duckdb.connect() as con:
@@ -95,7 +95,7 @@ def test_parquet_candidates_with_json_and_string_prompts(tmp_path):
         assert stored == [("VARCHAR", "dpo_candidate_move")]
 
 
-def test_the_candidates_table_written_as_parquet_reingests_losslessly(tmp_path):
+def test_the_candidates_table_written_as_parquet_reingests_losslessly(tmp_path, sample_file):
     """The interchange shape (the candidates table's columns, prompt and metadata as JSON)."""
     with PreferenceStore(tmp_path / "nat.duckdb") as nat:
         nat.ingest_nat_eval(sample_file("run1"), run_id="run1")
@@ -152,8 +152,8 @@ def test_bad_rows_are_rejected_with_reasons_and_nothing_is_lost(tmp_path):
     assert json.loads(raw_by_pos[3]) == json.loads(lines[2]), "the rejected row is kept as read"
 
 
-def test_run_identity_and_replace(tmp_path):
-    rows = nat_candidates("int-ids")
+def test_run_identity_and_replace(tmp_path, sample_file):
+    rows = nat_candidates(sample_file("int-ids"))
     first = write_jsonl(tmp_path / "a.jsonl", rows)
     second = write_jsonl(tmp_path / "b.jsonl", rows[:-3])
     with PreferenceStore(tmp_path / "s.duckdb") as store:
@@ -195,10 +195,10 @@ def test_unreadable_files_are_refused_and_the_store_is_unchanged(tmp_path):
         assert counts == [(0, 0)]
 
 
-def test_cli_ingest_candidates(tmp_path, db_path):
-    path = write_jsonl(tmp_path / "c.jsonl", nat_candidates("int-ids"))
+def test_cli_ingest_candidates(tmp_path, db_path, sample_file):
+    path = write_jsonl(tmp_path / "c.jsonl", nat_candidates(sample_file("int-ids")))
     result = run_cli("--db", db_path, "ingest", "--format", "candidates", path, "--run-id", "c", check=True)
     assert "ingested as run c" in result.stdout
-    assert f"candidates stored: {len(nat_candidates('int-ids'))}" in result.stdout
+    assert f"candidates stored: {len(nat_candidates(sample_file('int-ids')))}" in result.stdout
     bad = run_cli("--db", db_path, "ingest", "--format", "candidates", tmp_path / "nope.parquet")
     assert bad.returncode == 1 and bad.stderr.startswith("Error: ") and "no such file" in bad.stderr

@@ -2,7 +2,7 @@
 
 Every test ingests real files into real store files twice, with the split
 forced (CHUNK_MIN_BYTES = 0, several DuckDB threads) and with it off, and
-compares every stored row. A spy on `_read_json` tells which read stood.
+compares every stored row. A spy on `nat_eval.read_json` tells which read stood.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from prefstore.errors import BadInput
 from prefstore.ingest import chunks, nat_eval
 from prefstore.sample_data import SCALES, write_nat_eval
 
-from .conftest import SAMPLE_RUNS, cli_env, sample_file
+from .conftest import SAMPLE_RUNS, cli_env
 
 THREADS = 2  # the split needs more than one DuckDB thread, whatever the machine
 DUPLICATE = "duplicate candidate (same step name, example, turn and candidate_index)"
@@ -33,9 +33,9 @@ class ReadSpy:
         self.calls: list[tuple[str, int, bool]] = []
         real = nat_eval.read_json
 
-        def spy(cur, query, files):
+        def spy(cur, query, files, columns=None):
             try:
-                real(cur, query, files)
+                real(cur, query, files, columns)
             except BaseException:
                 self.calls.append((query, len(files), False))
                 raise
@@ -99,7 +99,7 @@ def write_spec(tmp_path: Path, name: str = "w.json", **changes) -> Path:
 
 # -- same rows, read in pieces -----------------------------------------------------------------
 @pytest.mark.parametrize("run", SAMPLE_RUNS)
-def test_shared_samples_split_give_the_same_store(run, tmp_path, monkeypatch):
+def test_samples_split_give_the_same_store(run, tmp_path, monkeypatch, sample_file):
     spy, rows = both_ways(sample_file(run), tmp_path, monkeypatch)
     assert spy.read_in_pieces
     assert rows["candidates"]
@@ -341,7 +341,7 @@ def test_pieces_are_closed_after_an_interrupt(private_tmp, tmp_path, monkeypatch
     monkeypatch.setattr(chunks, "CHUNK_MIN_BYTES", 0)
     seen = []
 
-    def interrupted(cur, query, files):
+    def interrupted(cur, query, files, columns=None):
         seen.append([f.exists() for f in files])
         raise KeyboardInterrupt
 
@@ -360,10 +360,10 @@ from prefstore import PreferenceStore
 from prefstore.ingest import chunks, nat_eval
 chunks.CHUNK_MIN_BYTES = 0
 real = nat_eval.read_json
-def read(cur, query, files):
+def read(cur, query, files, columns):
     if len(files) > 1:
         os.kill(os.getpid(), signal.SIGKILL)
-    real(cur, query, files)
+    real(cur, query, files, columns)
 nat_eval.read_json = read
 with PreferenceStore(sys.argv[2], threads=2) as store:
     store.ingest_nat_eval(sys.argv[1])

@@ -13,7 +13,7 @@ import pytest
 from prefstore import PairConfig, PreferenceStore
 from prefstore.models import ExportOptions
 
-from .conftest import run_cli, sample_file
+from .conftest import run_cli
 
 STEP = "dpo_candidate_move"
 
@@ -31,7 +31,7 @@ def candidates(items: list[dict], run: str) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> tuple[Path, Path, list[dict]]:
+def runs(tmp_path_factory, sample_file) -> tuple[Path, Path, list[dict]]:
     """run1 as shipped, and run2 rewritten so each candidate has run1's prompt for its example and turn."""
     run1 = json.loads(sample_file("run1").read_text())
     run2 = json.loads(sample_file("run2").read_text())

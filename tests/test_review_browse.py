@@ -13,7 +13,7 @@ from prefstore.browse import Browser, Filters, NoSuchPair, word_diff
 from prefstore.errors import BadOption
 from prefstore.store import Scratch
 
-from .review_data import HOSTILE_RUN, SCRIPT, build_store
+from .review_data import HOSTILE_RUN, SCRIPT, build_store, write_candidates
 
 
 @pytest.fixture
@@ -60,6 +60,15 @@ def test_cache_flags_agree_with_the_decisions_layer(db, browser):
     with PreferenceStore(db) as store:
         store.exclude(pairs=[pairs[4]])
     assert shown(browser) == truth(db)
+    # decisions name the base example: excluding a pair of one `nat eval --reps` copy excludes its twin
+    rows = [{"example_id": f"rq_rep{k}", "turn_id": "t0", "prompt": "same question", "response": text, "score": score}
+            for k in (0, 1) for text, score in (("good", 0.9), ("bad", 0.1))]
+    with PreferenceStore(db) as store:
+        store.ingest_candidates(write_candidates(db.parent / "reps.jsonl", rows), run_id="reps")
+        twins = [p for p in store.pairs() if p.run_id == "reps"]
+        store.exclude(pairs=[twins[0]])
+    assert len(twins) == 2 and shown(browser) == truth(db)
+    assert sum(excluded for (_, _, excluded) in shown(browser)[-2:]) == 2
 
 
 def test_keyset_pages_cover_every_pair_once_in_order(browser, db):

@@ -13,7 +13,7 @@ import shutil
 
 import pytest
 
-from prefstore import PairConfig, queries
+from prefstore import ExportOptions, PairConfig, queries
 from prefstore.errors import BadInput, UnknownRun
 from prefstore.pairs import pair_params, query_name
 
@@ -56,10 +56,10 @@ def spark():
 
 
 @pytest.fixture(scope="module")
-def samples(tmp_path_factory):
-    """The shared samples in a store, and their Parquet export partitioned by run_id."""
+def samples(tmp_path_factory, sample_file):
+    """The generated samples in a store, and their Parquet export partitioned by run_id."""
     folder = tmp_path_factory.mktemp("spark")
-    with build_sample_store(folder / "store.duckdb") as store:
+    with build_sample_store(folder / "store.duckdb", sample_file) as store:
         store.export_candidates(folder / "candidates", partition_by="run_id")
         yield store, folder
 
@@ -123,3 +123,42 @@ def test_export_writes_nemo_lines_and_manifest(spark, samples, tmp_path):
     assert all(list(json.loads(line)) == ["prompt", "chosen_response", "rejected_response"] for line in lines)
     with pytest.raises(BadInput, match="already exists"):
         prefspark.export(spark, str(folder / "candidates"), str(out), config)
+
+
+def test_decisions_travel_with_the_candidates_and_spark_applies_them(spark, tmp_path):
+    """Rules, pair flips and candidate exclusions made in the store give the same pairs and the
+    same NeMo lines on Spark, from the decisions `export-candidates` wrote beside the candidates."""
+    from prefstore import PreferenceStore
+    from prefstore.sample_data import write_demo_runs
+
+    with PreferenceStore(tmp_path / "s.duckdb") as store:
+        for n, path in enumerate(write_demo_runs(tmp_path / "runs"), start=1):
+            store.ingest_nat_eval(path, run_id=f"run{n}")
+        total = len(store.pairs())
+        store.exclude("score_diff < 0.1 OR chosen_response LIKE '%e3 %'")
+        pairs = store.pairs()
+        store.flip(pairs=[pairs[0], pairs[5]])
+        other = next(p for p in pairs if p.example_id not in (pairs[0].example_id, pairs[5].example_id))
+        store.exclude(candidates=[other.rejected_seq])
+        store.note("kept", pairs=[pairs[2]])
+        config = PairConfig()
+        expected = store.pairs(config)
+        assert sum(p.flipped for p in expected) == 2 and len(expected) < len(pairs) - 1
+        store.export_candidates(tmp_path / "cands", partition_by="run_id")
+        nemo = tmp_path / "duck.jsonl"
+        store.export(nemo, config, ExportOptions(dedup=False))
+    assert (tmp_path / "cands" / "_decisions" / "targets.parquet").exists()
+    candidates = prefspark.read_candidates(spark, str(tmp_path / "cands"))
+    assert candidates.count() == sum(1 for _ in candidates.toLocalIterator()), "no decision rows read as candidates"
+    decisions = prefspark.read_decisions(spark, str(tmp_path / "cands"))
+    assert decisions is not None and len(decisions.rules) == 1
+    got = prefspark.pairs(spark, candidates, config, decisions=decisions).collect()
+    assert [(r.chosen_response, r.rejected_response, r.score_diff, r.reward) for r in got] == \
+        [(p.chosen_response, p.rejected_response, p.score_diff, p.reward) for p in expected]
+    manifest = prefspark.export(spark, str(tmp_path / "cands"), str(tmp_path / "spark"), config)
+    assert manifest["decisions"]["applied"] and manifest["decisions"]["active"] == 3
+    lines = [line for entry in manifest["files"]
+             for line in (tmp_path / "spark" / entry["path"]).read_text(encoding="utf-8").splitlines()]
+    assert [json.loads(line) for line in lines] == [json.loads(line) for line in nemo.read_text().splitlines()]
+    ignored = prefspark.pairs(spark, candidates, PairConfig(apply_decisions=False), decisions=decisions)
+    assert ignored.count() == total

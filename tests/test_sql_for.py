@@ -32,8 +32,8 @@ def every_query_config() -> list[PairConfig]:
 
 
 @pytest.fixture(scope="module")
-def samples(tmp_path_factory):
-    with build_sample_store(tmp_path_factory.mktemp("sql_for") / "store.duckdb") as store:
+def samples(tmp_path_factory, sample_file):
+    with build_sample_store(tmp_path_factory.mktemp("sql_for") / "store.duckdb", sample_file) as store:
         yield store
 
 

@@ -12,7 +12,7 @@
 -- rules always refer to the pair as the pair query returned it, before any flip. Order: none
 -- (readers order by example_seq, turn_seq, pair_rank).
 WITH pair_targets AS (
-    SELECT action, example_id, prompt_md5, chosen_md5, rejected_md5
+    SELECT action, base_example_id, prompt_md5, chosen_md5, rejected_md5
     FROM active_targets
     WHERE kind = 'pair' AND step_name = $ttc_step_name
 ),
@@ -20,17 +20,17 @@ excluded_candidates AS (
     SELECT DISTINCT c.seq
     FROM candidates AS c
     JOIN active_targets AS t
-      ON t.kind = 'candidate' AND t.action = 'exclude' AND c.example_id = t.example_id
+      ON t.kind = 'candidate' AND t.action = 'exclude' AND c.base_example_id = t.base_example_id
     WHERE md5(c.response) = t.response_md5 AND md5(CAST(c.prompt AS VARCHAR)) = t.prompt_md5
 ),
 -- Only the pairs of examples some pair decision names are hashed.
 touched AS (
-    SELECT chosen_seq, rejected_seq, example_id,
+    SELECT chosen_seq, rejected_seq, base_example_id,
            md5(CAST(prompt AS VARCHAR)) AS prompt_md5,
            md5(chosen_response) AS chosen_md5,
            md5(rejected_response) AS rejected_md5
     FROM ruled_pair_rows
-    WHERE example_id IN (SELECT example_id FROM pair_targets)
+    WHERE base_example_id IN (SELECT base_example_id FROM pair_targets)
 ),
 pair_hits AS (
     SELECT h.chosen_seq, h.rejected_seq,
@@ -38,7 +38,7 @@ pair_hits AS (
            bool_or(t.action = 'flip') AS flipped
     FROM touched AS h
     JOIN pair_targets AS t
-      ON t.example_id = h.example_id AND t.prompt_md5 = h.prompt_md5
+      ON t.base_example_id = h.base_example_id AND t.prompt_md5 = h.prompt_md5
      AND t.chosen_md5 = h.chosen_md5 AND t.rejected_md5 = h.rejected_md5
     GROUP BY h.chosen_seq, h.rejected_seq
 ),
@@ -68,6 +68,7 @@ SELECT
     num_candidates, example_seq, turn_seq, pair_rank,
     CASE WHEN flip THEN rejected_seq ELSE chosen_seq END AS chosen_seq,
     CASE WHEN flip THEN chosen_seq ELSE rejected_seq END AS rejected_seq,
+    base_example_id,
     flip AS flipped,
     drop_pair AS excluded
 FROM flagged

@@ -4,24 +4,24 @@
 -- Parameters: $ttc_step_name.
 -- Rows: decision_id, matches.
 WITH pair_keys AS (
-    SELECT DISTINCT example_id, md5(CAST(prompt AS VARCHAR)) AS prompt_md5,
+    SELECT DISTINCT base_example_id, md5(CAST(prompt AS VARCHAR)) AS prompt_md5,
            md5(chosen_response) AS chosen_md5, md5(rejected_response) AS rejected_md5
     FROM ruled_pair_rows
-    WHERE example_id IN (SELECT example_id FROM decision_targets WHERE kind = 'pair')
+    WHERE base_example_id IN (SELECT base_example_id FROM decision_targets WHERE kind = 'pair')
 ),
 candidate_keys AS (
-    SELECT DISTINCT example_id, md5(CAST(prompt AS VARCHAR)) AS prompt_md5, md5(response) AS response_md5
+    SELECT DISTINCT base_example_id, md5(CAST(prompt AS VARCHAR)) AS prompt_md5, md5(response) AS response_md5
     FROM candidates
-    WHERE example_id IN (SELECT example_id FROM decision_targets WHERE kind = 'candidate')
+    WHERE base_example_id IN (SELECT base_example_id FROM decision_targets WHERE kind = 'candidate')
 )
 SELECT t.decision_id,
        count(*) FILTER (WHERE (t.kind = 'pair' AND t.step_name = $ttc_step_name AND EXISTS (
                                    SELECT 1 FROM pair_keys AS p
-                                   WHERE p.example_id = t.example_id AND p.prompt_md5 = t.prompt_md5
+                                   WHERE p.base_example_id = t.base_example_id AND p.prompt_md5 = t.prompt_md5
                                      AND p.chosen_md5 = t.chosen_md5 AND p.rejected_md5 = t.rejected_md5))
                             OR (t.kind = 'candidate' AND EXISTS (
                                    SELECT 1 FROM candidate_keys AS c
-                                   WHERE c.example_id = t.example_id AND c.prompt_md5 = t.prompt_md5
+                                   WHERE c.base_example_id = t.base_example_id AND c.prompt_md5 = t.prompt_md5
                                      AND c.response_md5 = t.response_md5))) AS matches
 FROM decision_targets AS t
 GROUP BY t.decision_id

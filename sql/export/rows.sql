@@ -13,12 +13,14 @@
 -- order; gaps where dedup or sampling dropped a pair) and split ('train' or
 -- 'validation'); stored in position order.
 -- Steps, in this order:
--- 1. per example over all its pairs: mean reward (summed in pair order so it
+-- Examples group by base_example_id (the `nat eval --reps` copies of one
+-- question are one group; otherwise a group is one example).
+-- 1. per group over all its pairs: mean reward (summed in pair order so it
 --    is bit-identical run to run; only when the order or fraction needs it);
 --    easy = higher mean reward, ties by first arrival; keep the easiest
---    max(1, floor(F * examples)).
--- 2. output order: examples by $order (file = first arrival), then turn
---    arrival and pair rank.
+--    max(1, floor(F * groups)).
+-- 2. output order: groups by $order (file: no grouping), then examples by
+--    first arrival, turn arrival and pair rank.
 -- 3. dedup: keep the first row, in output order, of each (prompt JSON text,
 --    chosen, rejected), compared by the md5 of each text.
 -- 4. sample: keep the $max_pairs rows with the smallest
@@ -26,11 +28,11 @@
 --    md5s of the prompt JSON text, chosen and rejected response as DuckDB's
 --    md5_number gives them (the 16 digest bytes as a little-endian unsigned
 --    128-bit integer, in decimal).
--- 5. split: an example goes to validation when the first 32 bits of
---    md5(example_id \x1f split_seed), as a fraction of 2^32, are below
---    $validation_fraction. If no example landed in validation (or all did),
+-- 5. split by group: a group goes to validation when the first 32 bits of
+--    md5(base_example_id \x1f split_seed), as a fraction of 2^32, are below
+--    $validation_fraction. If no group landed in validation (or all did),
 --    the one with the smallest (largest) hash moves across, so each side gets
---    at least one example; the caller refuses a split of fewer than two.
+--    at least one group; the caller refuses a split of fewer than two.
 -- Every step runs on integer-keyed narrow rows, and each candidate's texts
 -- are read once, into hashes: texts carried through these windows, joins and
 -- groupings spilled GBs at 12M pairs. Positions need no sort of the pairs: a
@@ -47,6 +49,7 @@ texts AS MATERIALIZED (
     SELECT
         seq,
         example_id,
+        base_example_id,
         CASE WHEN $dedup OR $max_pairs IS NOT NULL THEN md5_number(CAST(prompt AS VARCHAR)) END AS prompt_md5,
         CASE WHEN $dedup OR $max_pairs IS NOT NULL THEN md5_number(response) END AS response_md5,
         strlen(CAST(prompt AS VARCHAR)) AS prompt_bytes,
@@ -56,36 +59,43 @@ texts AS MATERIALIZED (
     WHERE seq BETWEEN (SELECT min(least(example_seq, chosen_seq, rejected_seq)) FROM keys)
                   AND (SELECT max(greatest(example_seq, chosen_seq, rejected_seq)) FROM keys)
 ),
-example_stats AS (
-    SELECT
-        example_seq,
-        avg(reward ORDER BY turn_seq, pair_rank)
-            FILTER (WHERE $order <> 'file' OR $example_fraction < 1) AS mean_reward
-    FROM keys
-    GROUP BY example_seq
+examples AS (
+    SELECT e.example_seq, t.example_id, t.base_example_id
+    FROM (SELECT DISTINCT example_seq FROM keys) AS e
+    JOIN texts AS t ON t.seq = e.example_seq
 ),
-example_rank AS (
+-- A group is every example of one base_example_id (the `nat eval --reps`
+-- copies of one question; a group of one otherwise).
+group_stats AS (
     SELECT
-        s.example_seq,
-        t.example_id,
-        row_number() OVER (ORDER BY s.mean_reward DESC, s.example_seq) AS easy_rank,
-        row_number() OVER (ORDER BY s.mean_reward ASC, s.example_seq) AS hard_rank,
-        row_number() OVER (ORDER BY s.example_seq) AS file_rank,
-        count(*) OVER () AS n_examples
-    FROM example_stats AS s
-    JOIN texts AS t ON t.seq = s.example_seq
+        x.base_example_id,
+        min(k.example_seq) AS group_seq,
+        avg(k.reward ORDER BY k.example_seq, k.turn_seq, k.pair_rank)
+            FILTER (WHERE $order <> 'file' OR $example_fraction < 1) AS mean_reward
+    FROM keys AS k
+    JOIN examples AS x ON x.example_seq = k.example_seq
+    GROUP BY x.base_example_id
+),
+group_rank AS (
+    SELECT
+        base_example_id,
+        row_number() OVER (ORDER BY mean_reward DESC, group_seq) AS easy_rank,
+        row_number() OVER (ORDER BY mean_reward ASC, group_seq) AS hard_rank,
+        count(*) OVER () AS n_groups
+    FROM group_stats
 ),
 kept_examples AS (
     SELECT
-        example_seq,
-        example_id,
+        x.example_seq,
+        x.base_example_id,
         CASE $order
-            WHEN 'easy-first' THEN easy_rank
-            WHEN 'hard-first' THEN hard_rank
-            ELSE file_rank
-        END AS order_rank
-    FROM example_rank
-    WHERE easy_rank <= greatest(1, floor($example_fraction * n_examples + 1e-9))
+            WHEN 'easy-first' THEN g.easy_rank
+            WHEN 'hard-first' THEN g.hard_rank
+            ELSE 0
+        END AS group_rank
+    FROM examples AS x
+    JOIN group_rank AS g ON g.base_example_id = x.base_example_id
+    WHERE g.easy_rank <= greatest(1, floor($example_fraction * g.n_groups + 1e-9))
 ),
 turns AS (
     SELECT turn_seq, example_seq, max(pair_rank) AS n_pairs
@@ -95,7 +105,7 @@ turns AS (
 turn_offsets AS (
     SELECT
         t.turn_seq,
-        coalesce(sum(t.n_pairs) OVER (ORDER BY e.order_rank, t.turn_seq
+        coalesce(sum(t.n_pairs) OVER (ORDER BY e.group_rank, t.example_seq, t.turn_seq
                                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS pairs_before
     FROM turns AS t
     JOIN kept_examples AS e ON e.example_seq = t.example_seq
@@ -130,40 +140,40 @@ sampled AS (
                              || CAST(chosen_md5 AS VARCHAR) || chr(31) || CAST(rejected_md5 AS VARCHAR)),
                          position) <= $max_pairs
 ),
-example_hash AS (
+group_hash AS (
     SELECT
-        e.example_seq,
-        e.example_id,
-        CAST('0x' || substr(md5(e.example_id || chr(31) || CAST($split_seed AS VARCHAR)), 1, 8) AS UBIGINT)
+        base_example_id,
+        CAST('0x' || substr(md5(base_example_id || chr(31) || CAST($split_seed AS VARCHAR)), 1, 8) AS UBIGINT)
             / 4294967296.0 AS split_unit
-    FROM kept_examples AS e
-    WHERE e.example_seq IN (SELECT example_seq FROM sampled)
+    FROM (SELECT DISTINCT base_example_id FROM kept_examples
+          WHERE example_seq IN (SELECT example_seq FROM sampled))
 ),
-example_side AS (
+group_side AS (
     SELECT
-        example_seq,
+        base_example_id,
         split_unit < $validation_fraction AS in_validation,
-        row_number() OVER (ORDER BY split_unit ASC, example_id ASC) AS low_rank,
-        row_number() OVER (ORDER BY split_unit DESC, example_id DESC) AS high_rank,
+        row_number() OVER (ORDER BY split_unit ASC, base_example_id ASC) AS low_rank,
+        row_number() OVER (ORDER BY split_unit DESC, base_example_id DESC) AS high_rank,
         count(*) FILTER (WHERE split_unit < $validation_fraction) OVER () AS n_validation,
-        count(*) OVER () AS n_examples
-    FROM example_hash
+        count(*) OVER () AS n_groups
+    FROM group_hash
 ),
-example_split AS (
+group_split AS (
     SELECT
-        example_seq,
+        base_example_id,
         CASE
             WHEN $validation_fraction = 0 THEN 'train'
             WHEN n_validation = 0 AND low_rank = 1 THEN 'validation'
-            WHEN n_validation = n_examples AND high_rank = 1 THEN 'train'
+            WHEN n_validation = n_groups AND high_rank = 1 THEN 'train'
             WHEN in_validation THEN 'validation'
             ELSE 'train'
         END AS split
-    FROM example_side
+    FROM group_side
 )
 SELECT
     s.example_seq, s.turn_seq, s.pair_rank, s.reward, s.num_candidates, s.chosen_seq, s.rejected_seq,
     s.flipped, s.message_prompt, s.text_bytes, s.position, x.split
 FROM sampled AS s
-JOIN example_split AS x ON x.example_seq = s.example_seq
+JOIN kept_examples AS e ON e.example_seq = s.example_seq
+JOIN group_split AS x ON x.base_example_id = e.base_example_id
 ORDER BY s.position;

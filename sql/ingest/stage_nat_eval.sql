@@ -1,5 +1,7 @@
 -- ingest/stage_nat_eval: read a NAT workflow_output.json into the temp table `stage_raw`.
--- Parameters: $path (the file), $max_object_bytes (largest item DuckDB may buffer).
+-- Parameters: $path (the file), $max_object_bytes (largest item DuckDB may buffer),
+-- $columns (the STRUCT read_json reads each item as: {<id key>: 'JSON', <steps
+-- key>: 'JSON[]'}; see prefstore.ingest.nat_eval.item_columns).
 -- Rows: one marker row per item (step_pos = 0, step NULL) and one row per step
 -- that is a TTC_END step or has no readable payload.event_type. Other steps
 -- (TTC_START, LLM_END, ...) are dropped here: they are not candidates.
@@ -9,14 +11,14 @@ CREATE OR REPLACE TEMP TABLE stage_raw AS
 WITH items AS (
     SELECT
         row_number() OVER () AS item_pos,
-        id AS raw_id,
-        intermediate_steps AS steps
+        raw_id,
+        steps
     FROM read_json(
         $path,
         format = 'array',
         maximum_object_size = $max_object_bytes,
-        columns = {'id': 'JSON', 'intermediate_steps': 'JSON[]'}
-    )
+        columns = $columns
+    ) AS item(raw_id, steps)
 ),
 steps AS (
     SELECT

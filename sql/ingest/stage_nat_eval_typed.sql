@@ -3,7 +3,10 @@
 -- DuckDB parses each step once and keeps only the fields a candidate needs.
 -- Parameters: $paths (the file, or its consecutive pieces in file order, each
 -- a JSON array: see prefstore/ingest/chunks.py), $max_object_bytes (largest item
--- DuckDB may buffer).
+-- DuckDB may buffer), $columns (the STRUCT read_json reads each item as: the id
+-- key as JSON, then the steps key as a list of typed steps; the keys are the
+-- dataset's `id_key` and `structure.trajectory_key`, by default `id` and
+-- `intermediate_steps`; see prefstore.ingest.nat_eval.item_columns).
 -- Rows: into the temp table `stage`, the same rows and columns stage_fields.sql
 -- makes (one marker row per item, one row per TTC_END step or step without a
 -- readable event_type), except `raw`, which is NULL.
@@ -20,19 +23,15 @@ CREATE OR REPLACE TEMP TABLE stage AS
 WITH items AS (
     SELECT
         list_position($paths, filename) AS piece,
-        id AS raw_id,
-        intermediate_steps AS steps
+        raw_id,
+        steps
     FROM read_json(
         $paths,
         format = 'array',
         filename = true,
         maximum_object_size = $max_object_bytes,
-        columns = {
-            'id': 'JSON',
-            'intermediate_steps':
-                'STRUCT(payload STRUCT(event_type VARCHAR, name JSON, "UUID" JSON, metadata JSON, data JSON))[]'
-        }
-    )
+        columns = $columns
+    ) AS item(raw_id, steps, filename)
 ),
 positions AS (
     -- one row per step plus the item marker (step_pos 0), without copying the

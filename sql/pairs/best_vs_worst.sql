@@ -12,8 +12,9 @@
 -- best score > worst score and the difference >= $min_score_diff.
 WITH selected AS (
     SELECT
-        example_id, score, seq, candidate_index,
+        score, seq, candidate_index,
         CASE WHEN $pair_scope = 'prompt' THEN '' ELSE run_id END AS group_run,
+        CASE WHEN $pair_scope = 'prompt' THEN base_example_id ELSE example_id END AS group_example,
         CASE WHEN $pair_scope = 'prompt' THEN md5(CAST(prompt AS VARCHAR)) ELSE turn_id END AS group_key,
         CASE WHEN $pair_scope = 'prompt' THEN seq ELSE candidate_index END AS tie_order
     FROM candidates
@@ -24,13 +25,13 @@ WITH selected AS (
 ranked AS (
     SELECT
         s.score, s.seq, s.candidate_index,
-        row_number() OVER (PARTITION BY group_run, example_id, group_key
+        row_number() OVER (PARTITION BY group_run, group_example, group_key
                            ORDER BY score DESC, tie_order ASC) AS best_rank,
-        row_number() OVER (PARTITION BY group_run, example_id, group_key
+        row_number() OVER (PARTITION BY group_run, group_example, group_key
                            ORDER BY score ASC, tie_order DESC) AS worst_rank,
-        count(*) OVER (PARTITION BY group_run, example_id, group_key) AS num_candidates,
-        min(seq) OVER (PARTITION BY group_run, example_id, group_key) AS turn_seq,
-        min(seq) OVER (PARTITION BY example_id) AS example_seq
+        count(*) OVER (PARTITION BY group_run, group_example, group_key) AS num_candidates,
+        min(seq) OVER (PARTITION BY group_run, group_example, group_key) AS turn_seq,
+        min(seq) OVER (PARTITION BY group_example) AS example_seq
     FROM selected AS s
 ),
 pairs AS (
@@ -53,7 +54,8 @@ SELECT
     k.chosen_score, k.rejected_score, k.score_diff,
     CASE WHEN $reward_from_score_diff THEN k.score_diff ELSE k.chosen_score END AS reward,
     k.chosen_index, k.rejected_index, c.metadata AS chosen_metadata, r.metadata AS rejected_metadata,
-    k.num_candidates, k.example_seq, k.turn_seq, 1 AS pair_rank, k.chosen_seq, k.rejected_seq
+    k.num_candidates, k.example_seq, k.turn_seq, 1 AS pair_rank, k.chosen_seq, k.rejected_seq,
+    c.base_example_id
 FROM pairs AS k
 JOIN candidates AS c ON c.seq = k.chosen_seq
 JOIN candidates AS r ON r.seq = k.rejected_seq

@@ -5,9 +5,10 @@
 -- Rows: pos, excluded, flipped, noted (BOOLEAN); only pairs with at least one of them. A pair is
 -- excluded by a rule, a pair decision or a decision on either candidate; flipped by a rule or a
 -- pair decision; noted by a note on the pair or on either candidate. Exclusion wins over flip in
--- every export; `flipped` here still says a flip is in force.
+-- every export; `flipped` here still says a flip is in force. Keys name the base example
+-- (example_id less a `nat eval --reps` suffix), as sql/decisions/pair_targets.sql records them.
 WITH pair_targets AS (
-    SELECT action, example_id, prompt_md5, chosen_md5, rejected_md5
+    SELECT action, base_example_id, prompt_md5, chosen_md5, rejected_md5
     FROM review_targets
     WHERE kind = 'pair' AND step_name = $ttc_step_name
 ),
@@ -15,7 +16,7 @@ candidate_hits AS (
     SELECT DISTINCT c.seq, t.action
     FROM review_targets AS t
     JOIN review_candidates AS c
-      ON t.kind = 'candidate' AND c.example_id = t.example_id
+      ON t.kind = 'candidate' AND c.base_example_id = t.base_example_id
      AND c.prompt_md5 = t.prompt_md5 AND c.response_md5 = t.response_md5
 ),
 pair_hits AS (
@@ -25,7 +26,7 @@ pair_hits AS (
            bool_or(t.action = 'note') AS noted
     FROM pair_targets AS t
     JOIN review_candidates AS c
-      ON c.example_id = t.example_id AND c.prompt_md5 = t.prompt_md5 AND c.response_md5 = t.chosen_md5
+      ON c.base_example_id = t.base_example_id AND c.prompt_md5 = t.prompt_md5 AND c.response_md5 = t.chosen_md5
     JOIN review_pairs AS p ON p.chosen_seq = c.seq
     JOIN review_candidates AS r ON r.seq = p.rejected_seq AND r.response_md5 = t.rejected_md5
     GROUP BY p.pos

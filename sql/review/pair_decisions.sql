@@ -2,7 +2,7 @@
 -- (sql/decisions/pair_targets.sql, candidate_targets.sql), in log order; rules are not listed here
 -- (prefstore.browse tests each rule in force on the pair). Reads `decisions`, `decision_targets`,
 -- `active_decisions`.
--- Parameters: $ttc_step_name, $example_id, $prompt_md5 (the chosen candidate's prompt, before any
+-- Parameters: $ttc_step_name, $base_example_id, $prompt_md5 (the chosen candidate's prompt, before any
 -- flip), $chosen_md5, $rejected_md5 (responses, before any flip), $rejected_prompt_md5.
 -- Rows: decision_id, action, target, note, author, source, created_at, active (BOOLEAN),
 -- undone_by (the undo's decision_id or NULL).
@@ -13,7 +13,7 @@ FROM decisions AS d
 WHERE d.decision_id IN (
     SELECT t.decision_id
     FROM decision_targets AS t
-    WHERE t.example_id = $example_id
+    WHERE t.base_example_id = $base_example_id
       AND ((t.kind = 'pair' AND t.step_name = $ttc_step_name AND t.prompt_md5 = $prompt_md5
             AND t.chosen_md5 = $chosen_md5 AND t.rejected_md5 = $rejected_md5)
            OR (t.kind = 'candidate' AND ((t.prompt_md5 = $prompt_md5 AND t.response_md5 = $chosen_md5)

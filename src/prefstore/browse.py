@@ -401,11 +401,12 @@ class Browser:
             turn = _rows(queries.run(cur, "review/turn", {
                 "run_id": row["run_id"], "example_id": row["example_id"], "turn_id": row["turn_id"]}))
             found = texts(cur, [row["chosen_seq"], row["rejected_seq"]] + [c["seq"] for c in turn], PAIR_CHARS)
-            keys = cur.execute("SELECT seq, prompt_md5, response_md5 FROM review_candidates WHERE seq IN ($c, $r)",
-                               {"c": chosen_seq, "r": rejected_seq}).fetchall()
-            md5 = {seq: (p, r) for seq, p, r in keys}
+            keys = cur.execute("SELECT seq, prompt_md5, response_md5, base_example_id FROM review_candidates "
+                               "WHERE seq IN ($c, $r)", {"c": chosen_seq, "r": rejected_seq}).fetchall()
+            md5 = {seq: (p, r) for seq, p, r, _ in keys}
+            base = {seq: b for seq, _, _, b in keys}
             decisions = _rows(queries.run(cur, "review/pair_decisions", {
-                "ttc_step_name": self.config.ttc_step_name, "example_id": row["example_id"],
+                "ttc_step_name": self.config.ttc_step_name, "base_example_id": base[chosen_seq],
                 "prompt_md5": md5[chosen_seq][0], "chosen_md5": md5[chosen_seq][1],
                 "rejected_md5": md5[rejected_seq][1], "rejected_prompt_md5": md5[rejected_seq][0]}))
             decisions += self._rules_on(cur, row)

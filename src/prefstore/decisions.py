@@ -209,12 +209,12 @@ def _record_pairs(cur: duckdb.DuckDBPyConnection, decision_id: int, seqs: list[t
         "SELECT k.c, k.r, c.run_id, c.example_id, c.turn_id, c.candidate_index, r.candidate_index "
         "FROM (SELECT unnest(CAST($c AS BIGINT[])) AS c, unnest(CAST($r AS BIGINT[])) AS r) AS k "
         "JOIN candidates AS c ON c.seq = k.c JOIN candidates AS r ON r.seq = k.r "
-        "WHERE c.example_id = r.example_id AND c.step_name = r.step_name ORDER BY k.c, k.r",
+        "WHERE c.base_example_id = r.base_example_id AND c.step_name = r.step_name ORDER BY k.c, k.r",
         {"c": [c for c, _ in wanted], "r": [r for _, r in wanted]}).fetchall()
     if len(found) != len(wanted):
         missing = sorted(set(wanted) - {(c, r) for c, r, *_ in found})
         raise BadOption(f"no such pair: candidates {missing[0]} (chosen seq, rejected seq) are not two "
-                        f"candidates of one example and step in this store")
+                        f"candidates of one (base) example and step in this store")
     queries.run(cur, "decisions/pair_targets", {
         "decision_id": decision_id, "chosen_seqs": [c for c, _ in wanted], "rejected_seqs": [r for _, r in wanted]})
     _, _, run_id, example_id, turn_id, chosen_index, rejected_index = found[0]

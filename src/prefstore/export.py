@@ -38,7 +38,7 @@ from ._version import __version__
 from .errors import BadInput, BadOption, SplitImpossible
 from .fileops import copy_range
 from .models import ExportOptions, PairConfig
-from .pairs import check_runs, create_pair_view, to_pair, to_trajectory
+from .pairs import check_runs, create_pair_view, example_key, to_pair, to_trajectory
 
 # Files of each format, by split. "all" is the single, unsplit file of a
 # format that never splits.
@@ -104,7 +104,7 @@ def export_jsonl(cur: duckdb.DuckDBPyConnection, out: str | os.PathLike, config:
     params = queries.bind("export/format_nemo", {"split": "train", "prompt_style": "last-message"})
     with atomic_path(Path(out)) as tmp:
         copy_batches(cur, "export/format_nemo", params, tmp, "json")
-    return sum(pairs for pairs, _ in _split_counts(cur).values())
+    return sum(pairs for pairs, _ in _split_counts(cur)[0].values())
 
 
 # -- export with dataset operations ----------------------------------------------------
@@ -195,8 +195,8 @@ def export(
         "validation_fraction": target.validation_fraction,
         "split_seed": options.split_seed,
     })
-    counts = _split_counts(cur)
-    _check_split(target, counts)
+    counts, groups = _split_counts(cur)
+    _check_split(target, counts, groups)
     _check_prompt_style(cur, target)
     manifest = _manifest_head(cur, target, config, options, runs, schema_version)
     if target.single:
@@ -225,13 +225,13 @@ def _check_destination(target: Target) -> None:
                        f"choose a new or empty folder")
 
 
-def _split_counts(cur: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
-    """split -> (pairs, examples)."""
-    return {split: (pairs, examples) for split, pairs, examples
-            in queries.run(cur, "export/split_counts").fetchall()}
+def _split_counts(cur: duckdb.DuckDBPyConnection) -> tuple[dict[str, tuple[int, int]], int]:
+    """(split -> (pairs, examples), base examples in all: the groups a split keeps on one side)."""
+    rows = queries.run(cur, "export/split_counts").fetchall()
+    return {split: (pairs, examples) for split, pairs, examples, _ in rows}, sum(row[3] for row in rows)
 
 
-def _check_split(target: Target, counts: dict[str, tuple[int, int]]) -> None:
+def _check_split(target: Target, counts: dict[str, tuple[int, int]], groups: int) -> None:
     if target.validation_fraction == 0:
         return
     examples = sum(n for _, n in counts.values())  # an example is never on both sides
@@ -239,10 +239,11 @@ def _check_split(target: Target, counts: dict[str, tuple[int, int]]) -> None:
         raise SplitImpossible(
             "the selection has no pairs, so there is nothing to split (check --runs, --ttc-step-name "
             "and the pair options); pass --validation-fraction 0 to write an empty training file")
-    if examples == 1:
+    if groups == 1:
         raise SplitImpossible(
-            "the selection holds pairs of one example only: a split by example would leave training "
-            "or validation empty; pass --validation-fraction 0 for a training file only")
+            "the selection holds pairs of one example only (counting `nat eval --reps` copies as one): a "
+            "split by example would leave training or validation empty; pass --validation-fraction 0 for a "
+            "training file only")
 
 
 def _check_prompt_style(cur: duckdb.DuckDBPyConnection, target: Target) -> None:
@@ -403,16 +404,16 @@ def _write_trajectories(cur: duckdb.DuckDBPyConnection, path: Path, config: Pair
     """
     with path.open("w", encoding="utf-8", newline="\n") as handle:
         handle.write('{"trajectories":[')
-        current: str | None = None
+        current: int | str | None = None
         for (text,) in iter_export_rows(cur, "export/format_trajectories"):
             pair = to_pair(text)
             if current is None:
                 handle.write("[")
-            elif pair.example_id != current:
+            elif example_key(pair) != current:
                 handle.write("],[")
             else:
                 handle.write(",")
-            current = pair.example_id
+            current = example_key(pair)
             handle.write(to_trajectory(pair, config).model_dump_json())
         handle.write("]" if current is not None else "")
         handle.write('],"run_id":')

@@ -14,10 +14,17 @@ its threads' rows, so two exports of the same store would differ in bytes.
 
 Both forms appear atomically: DuckDB writes into a hidden temporary name
 beside OUT, renamed into place only when complete.
+
+When the store holds decisions, they travel with the candidates: the exclude
+and flip targets in force (`targets.parquet`) and the rules (`rules.json`,
+with the log's digest) in `OUT/_decisions/` for a folder (a leading `_`:
+Spark and Hadoop readers skip it) or in `OUT.decisions/` beside a single
+file. `prefstore.spark` applies them as the store would.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -27,7 +34,7 @@ from pathlib import Path
 
 import duckdb
 
-from . import queries
+from . import decisions, queries
 from .errors import BadInput, BadOption
 from .export import atomic_path
 from .pairs import check_runs
@@ -52,6 +59,7 @@ def export_candidates(cur: duckdb.DuckDBPyConnection, out: str | os.PathLike,
         with atomic_path(out) as tmp:
             (count,) = cur.execute(f"COPY ({query}) TO $path (FORMAT parquet)",
                                    {**params, "path": str(tmp)}).fetchone()
+        _write_decisions(cur, decisions_folder(out))
         return count
     if partition_by not in PARTITION_COLUMNS:
         raise BadOption(f"--partition-by: expected one of {', '.join(PARTITION_COLUMNS)}; got {partition_by!r}")
@@ -66,6 +74,7 @@ def export_candidates(cur: duckdb.DuckDBPyConnection, out: str | os.PathLike,
             (n,) = cur.execute(f"COPY ({query}) TO $path (FORMAT parquet)",
                                {"runs": [run_id], "path": str(folder / "data_0.parquet")}).fetchone()
             count += n
+        _write_decisions(cur, work / DECISIONS_IN_FOLDER)
         if out.exists():
             out.rmdir()  # empty, checked above
         os.rename(work, out)
@@ -73,6 +82,38 @@ def export_candidates(cur: duckdb.DuckDBPyConnection, out: str | os.PathLike,
         if work.exists():
             shutil.rmtree(work)
     return count
+
+
+DECISIONS_IN_FOLDER = "_decisions"
+
+
+def decisions_folder(candidates: Path) -> Path:
+    """Where the decisions of a candidates export live: inside a folder, beside a file."""
+    return candidates / DECISIONS_IN_FOLDER if candidates.is_dir() else candidates.with_name(
+        f"{candidates.name}.decisions")
+
+
+def _write_decisions(cur: duckdb.DuckDBPyConnection, folder: Path) -> None:
+    """The decisions in force (targets.parquet, rules.json) into `folder`, replacing an older copy;
+    nothing when the log is empty."""
+    log = decisions.digest(cur)
+    if not log["entries"]:
+        return
+    work = folder.with_name(f".{folder.name}.{secrets.token_hex(6)}.partial")
+    work.mkdir()
+    try:
+        cur.execute(f"COPY ({queries.text('decisions/export_targets')}) TO $path (FORMAT parquet)",
+                    {"path": str(work / "targets.parquet")}).fetchall()
+        rules = [{"decision_id": d, "action": a, "rule": r}
+                 for d, a, r in queries.run(cur, "decisions/rules").fetchall()]
+        (work / "rules.json").write_text(json.dumps({"rules": rules, "log": log}, indent=2) + "\n",
+                                         encoding="utf-8")
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.rename(work, folder)
+    finally:
+        if work.exists():
+            shutil.rmtree(work)
 
 
 def _runs_with_candidates(cur: duckdb.DuckDBPyConnection, runs: list[str] | None) -> list[str]:

@@ -72,7 +72,12 @@ class TrajectoryCollection(BaseModel):
 
 
 class Pair(BaseModel):
-    """One row of the pair query, for Python use (`store.pairs`)."""
+    """One row of the pair query, for Python use (`store.pairs`).
+
+    `example_seq`, `chosen_seq` and `rejected_seq` locate the pair in its store
+    (decisions name pairs by them: `store.exclude(pairs=[pair])`); they are not
+    compared: two pairs are equal when everything else is, in any store.
+    """
 
     run_id: str
     example_id: str
@@ -89,9 +94,19 @@ class Pair(BaseModel):
     chosen_metadata: Any = None
     rejected_metadata: Any = None
     num_candidates: int
+    base_example_id: str | None = None  # example_id without a `nat eval --reps` suffix
+    example_seq: int | None = None     # the example's first arrival: groups and orders the output
     chosen_seq: int | None = None      # the candidates' store-wide seq: what decisions name a pair by
     rejected_seq: int | None = None
     flipped: bool = False              # a decision swapped chosen and rejected (score_diff < 0)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Pair):
+            return NotImplemented
+        return self.model_dump(exclude=_STORE_POSITIONS) == other.model_dump(exclude=_STORE_POSITIONS)
+
+
+_STORE_POSITIONS = frozenset({"example_seq", "chosen_seq", "rejected_seq"})
 
 
 class ExportOptions(BaseModel):

@@ -10,8 +10,12 @@ prefstore file (in-process, `PreferenceStore.ingest_nat_items`, under the
 run_id NAT passes), then returns the store's SQL pairs, so no run is lost when
 `nat finetune` ends, and `pair_scope: store` can pair every run ever stored.
 
-This is the only prefstore module that imports `nat`; it needs the `nat`
-extra (`pip install 'prefstore[nat]'`).
+The entry point also registers, by importing them at the end of this module,
+`_type: prefstore_score_select` (`nat_ttc`: NAT's execute-score-select that
+records its candidates) and `_type: prefstore_trainer_adapter` (`nat_trainer`:
+`nat finetune` writing training files instead of uploading them). These three
+modules are the only ones that import `nat`; they need the `nat` extra
+(`pip install 'prefstore[nat]'`).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from pydantic import Field, ValidationError, model_validator
 from . import queries
 from .export import ROWS_AS_IS, iter_export_rows
 from .models import DEFAULT_STEP_NAME, PairConfig
+from .nat_config import warn_unknown_keys
 from .pairs import collect_trajectories, create_pair_view, to_pair
 from .store import PreferenceStore
 
@@ -102,6 +107,17 @@ class PrefstoreDPOTrajectoryBuilderConfig(TrajectoryBuilderConfig, name="prefsto
     store_wait_seconds: float = Field(
         default=60.0, ge=0.0,
         description="How long finalize waits for the store file while another process holds it.")
+    apply_decisions: bool = Field(
+        default=True,
+        description="Honor the store's decisions (excludes and flips from `prefstore review`, "
+        "`prefstore exclude/flip` or the API); False returns the pairs as the scores alone make them.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _warn_unknown_keys(cls, data: Any) -> Any:
+        """Warn about keys nobody reads (NAT's own example passes `custom_step_name`); still load."""
+        warn_unknown_keys("prefstore_dpo_traj_builder", data, cls.model_fields)
+        return data
 
     @model_validator(mode="after")
     def _check_pair_options(self) -> PrefstoreDPOTrajectoryBuilderConfig:
@@ -122,6 +138,7 @@ class PrefstoreDPOTrajectoryBuilderConfig(TrajectoryBuilderConfig, name="prefsto
             max_pairs_per_turn=self.max_pairs_per_turn,
             reward_from_score_diff=self.reward_from_score_diff,
             require_multiple_candidates=self.require_multiple_candidates,
+            apply_decisions=self.apply_decisions,
         )
 
 
@@ -241,18 +258,13 @@ def _trajectories(cur, config: PairConfig, runs: list[str] | None, dedup: bool, 
 def to_nat_collection(collection: dict[str, Any], keep_run_id: bool) -> NatTrajectoryCollection:
     """NAT's own TrajectoryCollection from prefstore's (dumped as JSON-mode dict).
 
-    Matches NAT's builder field by field: raw candidate metadata that is null
-    becomes {} (NAT keeps only truthy metadata), and the per-trajectory
-    `run_id` prefstore adds is dropped unless pairs may come from several runs.
+    Matches NAT's builder field by field: the per-trajectory `run_id` prefstore
+    adds is dropped unless pairs may come from several runs.
     """
     for group in collection["trajectories"]:
         for trajectory in group:
-            metadata = trajectory["metadata"]
-            for key in ("chosen_raw_metadata", "rejected_raw_metadata"):
-                if key in metadata and not metadata[key]:
-                    metadata[key] = {}
             if not keep_run_id:
-                metadata.pop("run_id", None)
+                trajectory["metadata"].pop("run_id", None)
     return NatTrajectoryCollection.model_validate(collection)
 
 
@@ -269,3 +281,7 @@ def _log_eval_done(run_id: str, task: asyncio.Task) -> None:
 async def prefstore_dpo_trajectory_builder(config: PrefstoreDPOTrajectoryBuilderConfig, builder: Builder):
     """NAT's build function for `_type: prefstore_dpo_traj_builder` (yields one builder)."""
     yield PrefstoreDPOTrajectoryBuilder(trajectory_builder_config=config)
+
+
+# Registered with NAT by being imported: the entry point names this module only.
+from . import nat_trainer, nat_ttc  # noqa: E402,F401

@@ -101,8 +101,9 @@ def to_trajectory(pair: Pair, config: PairConfig) -> Trajectory:
         "rejected_index": pair.rejected_index,
     }
     if config.exhaustive_pairs:
-        metadata["chosen_raw_metadata"] = pair.chosen_metadata
-        metadata["rejected_raw_metadata"] = pair.rejected_metadata
+        # NAT keeps a candidate's metadata only when truthy (`if step.payload.metadata:`), else {}
+        metadata["chosen_raw_metadata"] = pair.chosen_metadata or {}
+        metadata["rejected_raw_metadata"] = pair.rejected_metadata or {}
     else:
         metadata["num_candidates"] = pair.num_candidates
     metadata["run_id"] = pair.run_id
@@ -114,13 +115,19 @@ def to_trajectory(pair: Pair, config: PairConfig) -> Trajectory:
     return Trajectory(episode=[item], reward=pair.reward, metadata=metadata)
 
 
+def example_key(pair: Pair) -> int | str:
+    """What one inner list of trajectories holds: the pairs of one example (turn scope) or of one
+    base example (prompt scope, which pools `nat eval --reps` copies); example_seq names either."""
+    return pair.example_seq if pair.example_seq is not None else pair.example_id
+
+
 def collect_trajectories(pairs: Iterator[Pair], config: PairConfig, run_id: str) -> TrajectoryCollection:
     """Group consecutive pairs of one example (the query orders by example first)."""
     groups: list[list[Trajectory]] = []
-    current: str | None = None
+    current: int | str | None = None
     for pair in pairs:
-        if pair.example_id != current:
+        if example_key(pair) != current:
             groups.append([])
-            current = pair.example_id
+            current = example_key(pair)
         groups[-1].append(to_trajectory(pair, config))
     return TrajectoryCollection(trajectories=groups, run_id=run_id)

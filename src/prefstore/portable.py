@@ -27,6 +27,8 @@ from sqlglot.optimizer.simplify import simplify
 
 from . import queries
 from ._version import __version__
+from .adhoc import check_predicate
+from .decisions import RULE_COLUMNS, ruled_sql
 from .errors import BadOption
 from .models import PairConfig
 from .pairs import pair_params, query_name
@@ -56,6 +58,28 @@ def sql_for(config: PairConfig | None = None, dialect: str = "spark",
         node.comments = None  # the file's header documents $parameters that are gone now
     body = tree.sql(dialect=dialect, pretty=True)
     return _header(name, dialect, config, runs, table) + body
+
+
+def decisions_sql(config: PairConfig, dialect: str, rules: Sequence[tuple[int, str, str]], pairs_table: str,
+                  candidates_table: str, targets_table: str) -> tuple[str, str]:
+    """sql/decisions/apply.sql for another engine, over a pair query's rows in `pairs_table`.
+
+    Returns (ruled, applied): `ruled` selects `pairs_table` plus the rule columns
+    (the rules, written in DuckDB's dialect, composed and transpiled by
+    sqlglot); `applied` reads it as `ruled_pair_rows` (the caller names it, and
+    renames that table in `applied` with rename_table) and applies the targets in
+    `targets_table` (the columns of the view active_targets).
+    """
+    trees = [(decision_id, action, check_predicate(rule, RULE_COLUMNS)) for decision_id, action, rule in rules]
+    ruled = sqlglot.parse_one(ruled_sql(trees, source="raw_pair_rows"), read=SOURCE_DIALECT)
+    ruled = _swap_table(ruled, "raw_pair_rows", _table(pairs_table, dialect))
+    applied = bind(parse("decisions/apply"), {"ttc_step_name": config.ttc_step_name}, "decisions/apply")
+    applied = _swap_table(applied, TABLE, _table(candidates_table, dialect))
+    applied = _swap_table(applied, "active_targets", _table(targets_table, dialect))
+    for tree in (ruled, applied):
+        for node in tree.walk():
+            node.comments = None
+    return ruled.sql(dialect=dialect), applied.sql(dialect=dialect)
 
 
 def parse(name: str) -> exp.Expr:

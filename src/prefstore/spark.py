@@ -5,7 +5,9 @@ a cluster: `prefstore export-candidates DIR --partition-by run_id` writes the
 candidates as Parquet, `pairs()` runs `sql_for(config, "spark")` (the DuckDB
 pair query transpiled by sqlglot) over them, and `export()` writes NeMo DPO
 JSONL part files plus a manifest. There is no second implementation of the
-pair logic here, only I/O.
+pair logic here, only I/O. Decisions travel with the candidates
+(`export-candidates` writes them, see interchange.py) and are applied with
+`sql/decisions/apply.sql`, transpiled like the pair query.
 
 Needs a classic (JVM) SparkSession, pyspark >= 3.5 and Java 17.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import queries
@@ -22,7 +25,7 @@ from ._version import __version__
 from .errors import BadInput, BadOption, UnknownRun
 from .models import PairConfig
 from .pairs import query_name
-from .portable import rename_table, sql_for
+from .portable import decisions_sql, rename_table, sql_for
 
 if TYPE_CHECKING:  # pyspark is optional; nothing here imports it at module load
     from pyspark.sql import DataFrame, SparkSession
@@ -45,19 +48,65 @@ def read_candidates(spark: SparkSession, path: str) -> DataFrame:
             .option("pathGlobFilter", "*.parquet").parquet(path))
 
 
+@dataclass(frozen=True)
+class Decisions:
+    """The decisions in force, as `prefstore export-candidates` wrote them beside the candidates."""
+
+    targets: DataFrame              # the columns of the view active_targets
+    rules: list[tuple[int, str, str]]  # (decision_id, action, rule in DuckDB's dialect)
+    log: dict[str, Any]             # entries, active, sha256 of the store's decision log
+
+
+def read_decisions(spark: SparkSession, candidates_path: str) -> Decisions | None:
+    """The decisions written with the candidates at `candidates_path` (`_decisions/` inside a
+    folder, `<file>.decisions/` beside a file), or None when the store had none."""
+    fs, path = _filesystem(spark, candidates_path)
+    folder = f"{candidates_path.rstrip('/')}/_decisions" if fs.getFileStatus(path).isDirectory() \
+        else f"{candidates_path}.decisions"
+    fs, found = _filesystem(spark, f"{folder}/rules.json")
+    if not fs.exists(found):
+        return None
+    meta = json.loads("\n".join(row.value for row in spark.read.text(f"{folder}/rules.json").collect()))
+    rules = [(r["decision_id"], r["action"], r["rule"]) for r in meta["rules"]]
+    return Decisions(targets=spark.read.parquet(f"{folder}/targets.parquet"), rules=rules, log=meta["log"])
+
+
 def pairs(spark: SparkSession, candidates_df: DataFrame, config: PairConfig | None = None,
-          runs: Sequence[str] | None = None) -> DataFrame:
+          runs: Sequence[str] | None = None, decisions: Decisions | None = None) -> DataFrame:
     """The pair rows for `config` over `candidates_df`, in output order (the same rows,
-    columns and order as `store.pairs` / the DuckDB pair query)."""
+    columns and order as the DuckDB pair query). With `decisions` (see read_decisions) and
+    `config.apply_decisions`, excluded pairs are dropped and flipped ones swapped, as in the
+    store; the columns stay the pair query's."""
     config = config or PairConfig()
     runs = _check_runs(candidates_df, runs)
     view = f"prefstore_candidates_{uuid.uuid4().hex}"
     candidates_df.createOrReplaceTempView(view)
     try:
         # classic pyspark analyzes eagerly: the result no longer needs the view
-        return spark.sql(sql_for(config, "spark", runs=runs, table=view))
+        raw = spark.sql(sql_for(config, "spark", runs=runs, table=view))
+        if decisions is None or not config.apply_decisions:
+            return raw
+        return _apply_decisions(spark, raw, view, decisions, config)
     finally:
         spark.catalog.dropTempView(view)
+
+
+def _apply_decisions(spark: SparkSession, raw: DataFrame, candidates_view: str, decisions: Decisions,
+                     config: PairConfig) -> DataFrame:
+    """sql/decisions/apply.sql over `raw`, transpiled for Spark; excluded pairs dropped, output order kept."""
+    suffix = uuid.uuid4().hex
+    raw_view, ruled_view, targets_view = (f"prefstore_{name}_{suffix}" for name in ("pairs", "ruled", "targets"))
+    raw.createOrReplaceTempView(raw_view)
+    decisions.targets.createOrReplaceTempView(targets_view)
+    ruled, applied = decisions_sql(config, "spark", decisions.rules, raw_view, candidates_view, targets_view)
+    try:
+        spark.sql(ruled).createOrReplaceTempView(ruled_view)
+        result = spark.sql(rename_table(applied, "ruled_pair_rows", ruled_view, dialect="spark"))
+        return (result.where("NOT excluded").orderBy("example_seq", "turn_seq", "pair_rank")
+                .select(*raw.columns))
+    finally:
+        for name in (raw_view, ruled_view, targets_view):
+            spark.catalog.dropTempView(name)
 
 
 def export(spark: SparkSession, candidates_path: str, out_dir: str, config: PairConfig | None = None,
@@ -76,7 +125,8 @@ def export(spark: SparkSession, candidates_path: str, out_dir: str, config: Pair
     fs, out = _filesystem(spark, out_dir)
     if fs.exists(out):
         raise BadInput(f"{out_dir}: already exists; remove it or choose another folder")
-    pair_df = pairs(spark, read_candidates(spark, candidates_path), config, runs)
+    decisions = read_decisions(spark, candidates_path) if config.apply_decisions else None
+    pair_df = pairs(spark, read_candidates(spark, candidates_path), config, runs, decisions)
     view = f"prefstore_pair_rows_{uuid.uuid4().hex}"
     pair_df.createOrReplaceTempView(view)
     try:
@@ -93,6 +143,7 @@ def export(spark: SparkSession, candidates_path: str, out_dir: str, config: Pair
         "options": config.model_dump(),
         "runs": list(dict.fromkeys(runs)) if runs is not None else None,
         "candidates": candidates_path,
+        "decisions": {"applied": decisions is not None, **(decisions.log if decisions else {})},
         "rows": sum(f["rows"] for f in files),
         "files": files,
     }

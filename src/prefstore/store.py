@@ -271,23 +271,52 @@ class PreferenceStore(Store):
     """
 
     # -- ingest ------------------------------------------------------------------------
-    def ingest_nat_eval(self, path, run_id=None, meta=None, replace=False):
-        """Ingest one NAT `workflow_output.json` as one run, atomically. See `ingest.nat_eval`."""
+    def ingest_nat_eval(self, path, run_id=None, meta=None, replace=False, id_key="id",
+                        steps_key="intermediate_steps"):
+        """Ingest one NAT `workflow_output.json` as one run, atomically. `id_key`/`steps_key`: the
+        item keys of the evaluation's dataset config (`id_key`, `structure.trajectory_key`).
+        See `ingest.nat_eval`."""
         from .ingest import ingest_nat_eval
         with self.cursor() as cur:
-            return ingest_nat_eval(cur, self.transaction, path, run_id=run_id, meta=meta, replace=replace)
+            return ingest_nat_eval(cur, self.transaction, path, run_id=run_id, meta=meta, replace=replace,
+                                   id_key=id_key, steps_key=steps_key)
 
-    def ingest_nat_items(self, items, run_id, meta=None, replace=False):
+    def ingest_nat_items(self, items, run_id, meta=None, replace=False, id_key="id",
+                         steps_key="intermediate_steps"):
         """Ingest NAT evaluation items held in memory as one run (no file written)."""
         from .ingest import ingest_nat_items
         with self.cursor() as cur:
-            return ingest_nat_items(cur, self.transaction, items, run_id=run_id, meta=meta, replace=replace)
+            return ingest_nat_items(cur, self.transaction, items, run_id=run_id, meta=meta, replace=replace,
+                                    id_key=id_key, steps_key=steps_key)
 
     def ingest_candidates(self, path, run_id=None, meta=None, replace=False):
         """Ingest a candidates file (JSONL or Parquet, one candidate per row) as one run."""
         from .ingest import ingest_candidates
         with self.cursor() as cur:
             return ingest_candidates(cur, self.transaction, path, run_id=run_id, meta=meta, replace=replace)
+
+    def ingest_nat_rollouts(self, path, scores, run_id=None, meta=None, replace=False, prompt_from="question"):
+        """Ingest a NAT workflow_output.json's items as candidates scored by one evaluator's output file.
+
+        One candidate per item: the example is the item id less `_rep<k>`, k
+        the candidate_index, the evaluator's score the score; `prompt_from`
+        'question' or 'messages' (the first LLM call's). See `ingest.rollouts`.
+        """
+        from .ingest import ingest_nat_rollouts
+        with self.cursor() as cur:
+            return ingest_nat_rollouts(cur, self.transaction, path, scores, run_id=run_id, meta=meta,
+                                       replace=replace, prompt_from=prompt_from)
+
+    def ingest_nat_eval_dir(self, directory, evaluator=None, run_id=None, meta=None, replace=False,
+                            prompt_from="question"):
+        """Ingest a `nat eval` output directory: rollouts scored by `evaluator`, TTC candidates if any.
+
+        Returns one IngestReport per run. See `ingest.eval_dir`.
+        """
+        from .ingest import ingest_nat_eval_dir
+        with self.cursor() as cur:
+            return ingest_nat_eval_dir(cur, self.transaction, directory, evaluator=evaluator, run_id=run_id,
+                                       meta=meta, replace=replace, prompt_from=prompt_from)
 
     # -- pairs and trajectories ----------------------------------------------------------
     def iter_pairs(self, config=None, runs=None, limit: int | None = None):

@@ -33,12 +33,30 @@ def found(text: bytes) -> str:
         return "a JSON object"
     if text[:1] == b'"':
         return "a JSON string"
+    if text[:1] == b"[":
+        return "a JSON array"
     for literal in (b"null", b"true", b"false"):
         if text.startswith(literal):
             return literal.decode()
     if text[:1] and text[:1] in b"-0123456789":
         return "a number"
     return f"text that is not JSON ({text[:20].decode('utf-8', 'replace')!r}...)"
+
+
+def check_scores_file(path: Path) -> None:
+    """A NAT evaluator output file (`<evaluator>_output.json`) must exist, be a file, and hold a JSON object."""
+    if not path.exists():
+        raise BadInput(f"{path}: no such file")
+    if path.is_dir():
+        raise BadInput(f"{path}: is a directory, expected a NAT evaluator output file (<evaluator>_output.json)")
+    with path.open("rb") as handle:
+        text = handle.read(64 << 10).lstrip(b"\xef\xbb\xbf").lstrip()
+    if not text:
+        raise BadInput(f"{path}: file is empty, expected a NAT evaluator output object "
+                       f"({{\"average_score\", \"eval_output_items\"}})")
+    if text[:1] != b"{":
+        raise BadInput(f"{path}: expected a NAT evaluator output object "
+                       f"({{\"average_score\", \"eval_output_items\"}}), found {found(text)}")
 
 
 def check_candidates_file(path: Path) -> str:

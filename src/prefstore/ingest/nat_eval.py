@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 
 from .. import queries
-from ..errors import BadInput
+from ..errors import BadInput, BadOption
 from ..models import IngestReport
 from . import chunks
 from .digest import Digest, background_digest
@@ -25,6 +25,11 @@ from .files import check_nat_file
 from .runs import Transaction, first_line, store_run
 
 MIN_OBJECT_BYTES = 16 << 20
+# NAT's defaults for a dataset's `id_key` and `structure.trajectory_key`.
+DEFAULT_ID_KEY = "id"
+DEFAULT_STEPS_KEY = "intermediate_steps"
+# How the typed read holds a step: only the payload fields a candidate needs.
+TYPED_STEP = 'STRUCT(payload STRUCT(event_type VARCHAR, name JSON, "UUID" JSON, metadata JSON, data JSON))'
 
 
 def ingest_nat_eval(
@@ -34,18 +39,25 @@ def ingest_nat_eval(
     run_id: str | None = None,
     meta: Mapping[str, Any] | None = None,
     replace: bool = False,
+    id_key: str = DEFAULT_ID_KEY,
+    steps_key: str = DEFAULT_STEPS_KEY,
 ) -> IngestReport:
-    """Store every TTC_END step of one NAT `workflow_output.json` as one run."""
+    """Store every TTC_END step of one NAT `workflow_output.json` as one run.
+
+    `id_key` and `steps_key` name the item's id and steps as the evaluation's
+    dataset config does (`id_key`, `structure.trajectory_key`).
+    """
     file = Path(path)
     check_nat_file(file)
+    keys = item_keys(id_key, steps_key)
 
     with background_digest(file) as digest:
         def stage(cur: duckdb.DuckDBPyConnection) -> bool:
             """The typed one-pass read when it can stand (True: `checked` is ready), else the robust read."""
-            if stage_typed(cur, file, digest):
+            if stage_typed(cur, file, digest, keys):
                 return True
             try:
-                read_json(cur, "ingest/stage_nat_eval", [file])
+                read_json(cur, "ingest/stage_nat_eval", [file], item_columns(keys, typed=False))
             except duckdb.Error as exc:
                 raise BadInput(f"{file}: not a readable NAT evaluation file: {first_line(exc)}") from None
             return False
@@ -53,7 +65,23 @@ def ingest_nat_eval(
         return store_run(cur, transaction, stage, run_id, digest, "nat_eval", str(file), meta, replace)
 
 
-def stage_typed(cur: duckdb.DuckDBPyConnection, file: Path, digest: Digest) -> bool:
+def item_keys(id_key: str, steps_key: str) -> tuple[str, str]:
+    """The item's id and steps keys, checked: two different, non-empty names."""
+    for option, key in (("--id-key", id_key), ("--steps-key", steps_key)):
+        if not isinstance(key, str) or not key:
+            raise BadOption(f"{option}: expected a key name, got {key!r}")
+    if id_key == steps_key:
+        raise BadOption(f"--id-key and --steps-key name the same key {id_key!r}; they must differ")
+    return id_key, steps_key
+
+
+def item_columns(keys: tuple[str, str], typed: bool) -> dict[str, str]:
+    """read_json's `columns` for an item: the id as JSON, then the steps (typed, or each as JSON)."""
+    id_key, steps_key = keys
+    return {id_key: "JSON", steps_key: f"{TYPED_STEP}[]" if typed else "JSON[]"}
+
+
+def stage_typed(cur: duckdb.DuckDBPyConnection, file: Path, digest: Digest, keys: tuple[str, str]) -> bool:
     """Stage and check `file` with the steps typed as structs; False if the robust path must redo it.
 
     Parsing each step once into typed columns is several times cheaper than
@@ -63,14 +91,14 @@ def stage_typed(cur: duckdb.DuckDBPyConnection, file: Path, digest: Digest) -> b
     go to the robust path, so rejects and their reasons never depend on it.
     """
     try:
-        read_typed(cur, file, digest)
+        read_typed(cur, file, digest, item_columns(keys, typed=True))
     except duckdb.Error:
         return False
     queries.run(cur, "ingest/validate")
     return not queries.run(cur, "ingest/typed_fallback").fetchone()[0]
 
 
-def read_typed(cur: duckdb.DuckDBPyConnection, file: Path, digest: Digest) -> None:
+def read_typed(cur: duckdb.DuckDBPyConnection, file: Path, digest: Digest, columns: dict[str, str]) -> None:
     """Run stage_nat_eval_typed.sql on the file's pieces in parallel when it pays, else on the whole file.
 
     DuckDB reads one JSON array on one thread, but several files in parallel.
@@ -84,21 +112,24 @@ def read_typed(cur: duckdb.DuckDBPyConnection, file: Path, digest: Digest) -> No
             if len(pieces) > 1:
                 try:
                     with digest.paused():
-                        read_json(cur, "ingest/stage_nat_eval_typed", pieces)
+                        read_json(cur, "ingest/stage_nat_eval_typed", pieces, columns)
                     return
                 except duckdb.Error:
                     pass
-    read_json(cur, "ingest/stage_nat_eval_typed", [file])
+    read_json(cur, "ingest/stage_nat_eval_typed", [file], columns)
 
 
-def read_json(cur: duckdb.DuckDBPyConnection, query: str, files: list[Path]) -> None:
+def read_json(cur: duckdb.DuckDBPyConnection, query: str, files: list[Path],
+              columns: dict[str, str] | None = None) -> None:
     """Run a read_json staging query with DuckDB's 16 MB object buffer, growing it only if an item needs it.
 
     DuckDB allocates that buffer per reader thread: sized to the whole file (as
     would always fit), peak memory grows with the file (1.8 GB RSS for 1.4 GB).
-    The query gets `$path` (the first file) and `$paths` (all) and binds those it names.
+    The query gets `$path` (the first file), `$paths` (all) and `$columns` (item_columns) and
+    binds those it names.
     """
-    params = {"path": str(files[0]), "paths": [str(f) for f in files], "max_object_bytes": MIN_OBJECT_BYTES}
+    params = {"path": str(files[0]), "paths": [str(f) for f in files], "max_object_bytes": MIN_OBJECT_BYTES,
+              "columns": columns}
     try:
         queries.run(cur, query, params)
     except duckdb.InvalidInputException as exc:

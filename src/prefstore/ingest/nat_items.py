@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from .. import queries
 from ..models import IngestReport
+from .nat_eval import DEFAULT_ID_KEY, DEFAULT_STEPS_KEY, item_keys
 from .runs import Transaction, store_run
 
 
@@ -22,11 +23,14 @@ def ingest_nat_items(
     run_id: str,
     meta: Mapping[str, Any] | None = None,
     replace: bool = False,
+    id_key: str = DEFAULT_ID_KEY,
+    steps_key: str = DEFAULT_STEPS_KEY,
 ) -> IngestReport:
     """Store NAT items held in memory (EvalInputItem-like objects or dicts) as one run.
 
-    Items are NAT `EvalInputItem`s (steps in `trajectory`) or dicts shaped like
-    the items of workflow_output.json (steps in `intermediate_steps`); steps
+    Items are NAT `EvalInputItem`s (id in `id`, steps in `trajectory`) or dicts
+    shaped like the items of workflow_output.json (`id_key`, `steps_key`:
+    `id` and `intermediate_steps` unless the dataset config renames them); steps
     may be pydantic models (NAT's IntermediateStep) or plain dicts. Only the
     rows the file path would stage (item markers, TTC_END steps, steps with no
     readable event type) are serialized, each step once; they reach DuckDB in
@@ -39,8 +43,9 @@ def ingest_nat_items(
     same run_id are recognized as already ingested.
     """
     items = list(items)
-    typed_rows = _nat_rows(items, typed=True)
-    columns, digest = typed_rows or _nat_rows(items, typed=False)
+    keys = item_keys(id_key, steps_key)
+    typed_rows = _nat_rows(items, keys, typed=True)
+    columns, digest = typed_rows or _nat_rows(items, keys, typed=False)
 
     def stage(cur: duckdb.DuckDBPyConnection) -> bool:
         """The one-parse typed staging when it can stand (True: `checked` is ready), else the robust one."""
@@ -49,7 +54,7 @@ def ingest_nat_items(
             queries.run(cur, "ingest/validate")
             if not queries.run(cur, "ingest/typed_fallback").fetchone()[0]:
                 return True
-            queries.run(cur, "ingest/stage_nat_items", _nat_rows(items, typed=False)[0])
+            queries.run(cur, "ingest/stage_nat_items", _nat_rows(items, keys, typed=False)[0])
         else:
             queries.run(cur, "ingest/stage_nat_items", columns)
         return False
@@ -64,20 +69,24 @@ def _get(obj: Any, name: str) -> Any:
     return getattr(obj, name, None)
 
 
-def _item_parts(item: Any) -> tuple[str, list | None]:
+def _item_parts(item: Any, keys: tuple[str, str]) -> tuple[str, list | None]:
     """(JSON text of the id, steps). NAT's EvalInputItem keeps its steps in `trajectory`;
-    workflow_output.json items (and dicts shaped like them) in `intermediate_steps`."""
-    raw_id = _get(item, "id")
-    steps = _get(item, "intermediate_steps")
-    if steps is None and not isinstance(item, Mapping):
+    workflow_output.json items (and dicts shaped like them) under the dataset's keys."""
+    id_key, steps_key = keys
+    if isinstance(item, dict) or isinstance(item, Mapping):  # dict first: the ABC check is slow
+        raw_id, steps = item.get(id_key), item.get(steps_key)
+    else:
+        raw_id = getattr(item, "id", None)
         steps = getattr(item, "trajectory", None)
+        if steps is None:
+            steps = getattr(item, steps_key, None)
     return json.dumps(raw_id, default=str), (list(steps) if steps is not None else None)
 
 
 _PAYLOAD_FIELDS = {"event_type", "name", "UUID", "metadata", "data"}
 
 
-def _nat_rows(items: list, typed: bool) -> tuple[dict[str, list], str] | None:
+def _nat_rows(items: list, keys: tuple[str, str], typed: bool) -> tuple[dict[str, list], str] | None:
     """The rows to stage as parallel lists (one per item marker, then one per staged step), and their digest.
 
     typed=True: stage_nat_items_typed.sql's parameters, each step as the JSON
@@ -96,7 +105,7 @@ def _nat_rows(items: list, typed: bool) -> tuple[dict[str, list], str] | None:
     update = digest.update
     typed_shapes: set[tuple[type, type, type]] = set()  # (step, payload, data) classes checked
     for item_pos, item in enumerate(items, start=1):
-        raw_id, steps = _item_parts(item)
+        raw_id, steps = _item_parts(item, keys)
         item_raw_id.append(raw_id)
         item_has_steps.append(steps is not None)
         update(f"\x1e{item_pos}\x1f{raw_id}\x1f{steps is not None:d}".encode())
