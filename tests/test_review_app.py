@@ -174,3 +174,22 @@ def test_cli_errors_are_one_line(db, tmp_path):
     report = run_cli("--db", db, "report", tmp_path / "r.html", timeout=120)
     assert report.returncode == 0 and (tmp_path / "r.html").read_text().startswith("<!doctype html>")
     assert SCRIPT not in (tmp_path / "r.html").read_text()
+
+
+def test_a_non_loopback_host_warns_and_the_url_names_loopback(db):
+    import signal
+    import subprocess
+    import sys
+
+    from .conftest import cli_env
+
+    proc = subprocess.Popen([sys.executable, "-m", "prefstore", "--db", str(db), "review", "--host", "0.0.0.0",
+                             "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=cli_env(), stdin=subprocess.DEVNULL)
+    try:
+        line = proc.stdout.readline()
+        assert re.fullmatch(r"prefstore review: http://127\.0\.0\.1:\d+/\?token=[\w-]+  \(Ctrl-C stops\)\n", line)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+    assert proc.stderr.read().startswith("Warning: listening on 0.0.0.0: anyone who can reach this machine")

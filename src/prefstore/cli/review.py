@@ -68,6 +68,8 @@ def review(host: str, port: int, open_browser: bool, author: str | None, config:
             import webbrowser
             webbrowser.open(url)
         serve(app, sock)
+    except KeyboardInterrupt:  # Ctrl-C before uvicorn took over the signal: the same stop
+        pass
     finally:
         review_state.close()
         sock.close()
