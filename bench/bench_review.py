@@ -64,7 +64,11 @@ def run(db: Path, reps: int, lint: bool) -> dict:
                                "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
     try:
         line = server.stdout.readline()
-        url = re.search(r"http://\S+", line).group(0)
+        found = re.search(r"http://\S+", line)
+        if not found:
+            server.wait(timeout=60)
+            raise SystemExit(f"prefstore review did not start: {server.stderr.read().strip()}")
+        url = found.group(0)
         base = url.split("/?token=")[0]
         token = url.split("token=")[1]
         result: dict = {"store": str(db)}

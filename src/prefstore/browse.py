@@ -395,14 +395,14 @@ class Browser:
             with self._build:
                 self._search(cur, key, filters.search)
                 register_filtered(cur, Filters())
-                row = _rows(cur.execute("SELECT * FROM review_filtered WHERE pos = $pos", {"pos": pos}))[0]
+                row = _rows(queries.run(cur, "review/shown_pair", {"pos": pos}))[0]
                 register_filtered(cur, filters)
                 around = _rows(queries.run(cur, "review/neighbors", {"pos": pos}))[0]
             turn = _rows(queries.run(cur, "review/turn", {
                 "run_id": row["run_id"], "example_id": row["example_id"], "turn_id": row["turn_id"]}))
             found = texts(cur, [row["chosen_seq"], row["rejected_seq"]] + [c["seq"] for c in turn], PAIR_CHARS)
-            keys = cur.execute("SELECT seq, prompt_md5, response_md5, base_example_id FROM review_candidates "
-                               "WHERE seq IN ($c, $r)", {"c": chosen_seq, "r": rejected_seq}).fetchall()
+            keys = queries.run(cur, "review/candidate_keys", {"chosen_seq": chosen_seq,
+                                                              "rejected_seq": rejected_seq}).fetchall()
             md5 = {seq: (p, r) for seq, p, r, _ in keys}
             base = {seq: b for seq, _, _, b in keys}
             decisions = _rows(queries.run(cur, "review/pair_decisions", {
@@ -410,8 +410,8 @@ class Browser:
                 "prompt_md5": md5[chosen_seq][0], "chosen_md5": md5[chosen_seq][1],
                 "rejected_md5": md5[rejected_seq][1], "rejected_prompt_md5": md5[rejected_seq][0]}))
             decisions += self._rules_on(cur, row)
-            findings = [] if lint["report"] is None else [c for (c,) in cur.execute(
-                "SELECT check_name FROM review_lint WHERE pos = $pos ORDER BY check_name", {"pos": pos}).fetchall()]
+            findings = [] if lint["report"] is None else [
+                c for (c,) in queries.run(cur, "review/pair_findings", {"pos": pos}).fetchall()]
         decisions.sort(key=lambda d: d["decision_id"])
         shown_chosen, shown_rejected = _shown(row)
         chosen, rejected = found[shown_chosen], found[shown_rejected]
@@ -442,10 +442,7 @@ class Browser:
             hit = cur.sql(ruled_sql([(decision_id, action, tree)])).fetchall()
             excluded, flipped = hit[0][-2:] if hit else (False, False)
             if excluded or flipped:
-                entry = _rows(cur.execute(
-                    "SELECT decision_id, action, target, rule AS note, author, source, created_at, "
-                    "true AS active, NULL AS undone_by FROM decisions WHERE decision_id = $id", {"id": decision_id}))
-                found += entry
+                found += _rows(queries.run(cur, "review/rule_decision", {"decision_id": decision_id}))
         cur.unregister("raw_pair_rows")
         return found
 
@@ -474,9 +471,8 @@ class Browser:
     def _load_names(self, cur: duckdb.DuckDBPyConnection, key: tuple) -> dict[str, list[str]]:
         with self._build:
             if self._names.get("key") != key[0]:
-                steps = [n for (n,) in cur.execute("SELECT DISTINCT step_name FROM candidates ORDER BY 1").fetchall()]
-                runs = [r for (r,) in cur.execute("SELECT run_id FROM runs ORDER BY run_seq").fetchall()
-                        if self.runs is None or r in self.runs]
+                steps = [n for (n,) in queries.run(cur, "review/step_names").fetchall()]
+                runs = [r for (r,) in queries.run(cur, "review/run_ids", {"runs": self.runs}).fetchall()]
                 self._names = {"key": key[0], "steps": steps, "runs": runs}
             return self._names
 
