@@ -526,6 +526,10 @@ class Browser:
 
     def _lint_state(self, cur: duckdb.DuckDBPyConnection, key: tuple, run: bool) -> dict[str, Any]:
         if run and self._lint.key != key:
+            with self._lint_lock:
+                thread = self._lint.thread if self._lint.running else None
+            if thread is not None:      # a background lint of this data may be about to finish
+                thread.join()
             with self._build:
                 if self._lint.key != key:
                     self._run_lint(cur, key)
