@@ -1,6 +1,7 @@
 """Run every benchmark and write bench/RESULTS.md (`make bench`).
 
-    python bench/run_all.py [--scales S,M,L,many] [--reps 3] [--only ingest,pairs,incremental,storage,data]
+    python bench/run_all.py [--scales S,M,L,many] [--reps 3]
+                            [--only ingest,pairs,incremental,storage,data,review]
                             [--data /tmp/bench-data] [--out bench/RESULTS.md] [--keep-data]
 
 Inputs are generated into --data (bench/gen_nat.py; reused if present) and,
@@ -24,10 +25,11 @@ import bench_data_api  # noqa: E402
 import bench_incremental  # noqa: E402
 import bench_ingest  # noqa: E402
 import bench_pairs_export  # noqa: E402
+import bench_review  # noqa: E402
 import bench_storage  # noqa: E402
 import measure  # noqa: E402
 
-ALL = ("ingest", "pairs", "incremental", "storage", "data")
+ALL = ("ingest", "pairs", "incremental", "storage", "data", "review")
 STORAGE_SCALES = ("S", "M")
 DATA_API_SCALES = ("S", "M")
 TARGET_INGEST_MB_S = 150
@@ -99,6 +101,15 @@ def main(argv: list[str] | None = None) -> int:
             sections += ["## Python data API: Arrow, datasets, trajectories", "", *bench_data_api.table(rows), ""]
             commands += bench_data_api.commands(rows)
             verdicts += bench_data_api.verdicts(rows)
+        review_scales = [s for s in scales if s in bench_review.REVIEW_SCALES]
+        if "review" in only and review_scales:
+            _log("review page", review_scales)
+            rows = bench_review.run_scales(review_scales, args.reps, args.data)
+            sections += ["## Review page (`prefstore review`, over HTTP)", ""]
+            for r in rows:
+                sections += [f"{r['scale']}:", "", *bench_review.table(r), ""]
+            commands += bench_review.commands(rows)
+            verdicts += [_verdict(ok, text) for ok, text in bench_review.verdicts(rows)]
     finally:
         if not args.keep_data:
             for scale in ("M", "L"):

@@ -54,3 +54,4 @@ def test_installed_wheel_runs_demo_from_elsewhere(wheel, tmp_path):
     assert result.returncode == 0, result.stderr
     assert (workdir / "out" / "train.jsonl").stat().st_size > 0
     assert (workdir / "out" / "prefstore.duckdb").exists()
+    assert "<svg" in (workdir / "out" / "report.html").read_text()    # the review templates ship too

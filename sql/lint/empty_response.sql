@@ -1,13 +1,13 @@
 -- lint/empty_response: pairs whose chosen or rejected response is empty or only whitespace.
--- Reads `pair_rows`. No parameters.
+-- Reads `pair_rows` and `lint_texts` (lint/texts.sql). No parameters.
 -- Rows: into `lint_findings`, one per pair in output order; value = score_diff, detail.side =
 -- 'chosen', 'rejected' or 'both'.
 INSERT INTO lint_findings
-SELECT 'empty_response', 'pair', run_id, example_id, turn_id, chosen_seq, rejected_seq, score_diff,
-       json_object('side', CASE WHEN chosen_blank AND rejected_blank THEN 'both'
-                                WHEN chosen_blank THEN 'chosen' ELSE 'rejected' END)
-FROM (SELECT *, regexp_full_match(chosen_response, '\s*') AS chosen_blank,
-             regexp_full_match(rejected_response, '\s*') AS rejected_blank
-      FROM pair_rows)
-WHERE chosen_blank OR rejected_blank
-ORDER BY example_seq, turn_seq, pair_rank
+SELECT 'empty_response', 'pair', p.run_id, p.example_id, p.turn_id, p.chosen_seq, p.rejected_seq, p.score_diff,
+       json_object('side', CASE WHEN c.blank AND r.blank THEN 'both'
+                                WHEN c.blank THEN 'chosen' ELSE 'rejected' END)
+FROM pair_rows AS p
+JOIN lint_texts AS c ON c.seq = p.chosen_seq
+JOIN lint_texts AS r ON r.seq = p.rejected_seq
+WHERE c.blank OR r.blank
+ORDER BY p.example_seq, p.turn_seq, p.pair_rank

@@ -1,5 +1,6 @@
 -- lint/pair_findings: every finding of `lint_findings` as the pairs (of `pair_rows`) it concerns,
--- for filtering pairs by finding (the review page, `prefstore query ... FROM lint_pairs`).
+-- for filtering pairs by finding (the review page, `prefstore query ... FROM lint_pairs`). Also reads
+-- `lint_texts` (lint/texts.sql).
 -- Parameters: $length_bias (BOOLEAN: the length_bias check fired; its pairs are those whose
 -- chosen response is longer).
 -- Rows: chosen_seq, rejected_seq, check_name: pair findings as they are; zero_scores: the pairs of
@@ -18,6 +19,8 @@ SELECT p.chosen_seq, p.rejected_seq, f.check_name
 FROM pair_rows AS p
 JOIN lint_findings AS f ON f.subject = 'example' AND f.example_id = p.example_id
 UNION ALL
-SELECT chosen_seq, rejected_seq, 'length_bias'
-FROM pair_rows
-WHERE $length_bias AND length(chosen_response) > length(rejected_response)
+SELECT p.chosen_seq, p.rejected_seq, 'length_bias'
+FROM pair_rows AS p
+JOIN lint_texts AS c ON c.seq = p.chosen_seq
+JOIN lint_texts AS r ON r.seq = p.rejected_seq
+WHERE $length_bias AND c.len > r.len

@@ -5,11 +5,21 @@
 -- Rows: into `lint_findings`, one per exported pair of a leaking prompt, in export order;
 -- value = NULL, detail.split = the pair's split, detail.examples = examples sharing the prompt.
 INSERT INTO lint_findings
-WITH sides AS (
-    SELECT e.chosen_seq, e.rejected_seq, e.split, e.position, p.run_id, p.example_id, p.turn_id,
-           md5(CAST(p.prompt AS VARCHAR)) AS prompt_md5
+WITH prompted AS (
+    SELECT e.chosen_seq, e.rejected_seq, e.split, e.position,
+           CASE WHEN e.flipped THEN e.rejected_seq ELSE e.chosen_seq END AS prompt_seq
     FROM export_rows AS e
-    JOIN candidates AS p ON p.seq = CASE WHEN e.flipped THEN e.rejected_seq ELSE e.chosen_seq END
+),
+-- each prompt hashed once per candidate, not once per pair
+keys AS (
+    SELECT seq, run_id, example_id, turn_id, md5(CAST(prompt AS VARCHAR)) AS prompt_md5
+    FROM candidates
+    WHERE seq IN (SELECT prompt_seq FROM prompted)
+),
+sides AS (
+    SELECT e.chosen_seq, e.rejected_seq, e.split, e.position, k.run_id, k.example_id, k.turn_id, k.prompt_md5
+    FROM prompted AS e
+    JOIN keys AS k ON k.seq = e.prompt_seq
 ),
 leaks AS (
     SELECT prompt_md5, count(DISTINCT example_id) AS examples

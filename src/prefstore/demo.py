@@ -14,8 +14,9 @@ from .store import PreferenceStore
 def run_demo(directory: Path) -> dict:
     """Generate two NAT-format runs, ingest them into a fresh store, pair, export.
 
-    Everything lands in `directory` (recreated): the runs, `prefstore.duckdb`
-    and `train.jsonl`. Returns the paths and counts for callers and tests.
+    Everything lands in `directory` (recreated): the runs, `prefstore.duckdb`,
+    `train.jsonl` and `report.html` (the review overview and lint, one
+    self-contained file). Returns the paths and counts for callers and tests.
     """
     if directory.exists():
         shutil.rmtree(directory)
@@ -36,9 +37,14 @@ def run_demo(directory: Path) -> dict:
                           f"{pair.chosen_response!r} ({pair.chosen_score:g}) over "
                           f"{pair.rejected_response!r} ({pair.rejected_score:g})")
         lines = store.export_jsonl(train, config)
+        report = directory / "report.html"
+        summary = store.report(report, config)
     out.print()
     out.print(f"Sample runs:    {', '.join(str(p) for p in runs)}")
     out.print(f"Store:          {db}")
     out.print(f"Training file:  {train} ({lines} pairs, NeMo Customizer DPO format)")
+    out.print(f"Report:         {report} (overview and lint: {summary['errors']} error(s), "
+              f"{summary['warnings']} warning(s); open it in a browser)")
     out.print(f"Next: prefstore --db {db} query \"SELECT * FROM turns LIMIT 5\"")
-    return {"runs": runs, "db": db, "train": train, "lines": lines}
+    out.print(f"      prefstore --db {db} review --open   (review the pairs in a local web page)")
+    return {"runs": runs, "db": db, "train": train, "lines": lines, "report": report}

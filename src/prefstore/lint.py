@@ -78,11 +78,18 @@ def run_lint(cur: duckdb.DuckDBPyConnection, config: PairConfig, runs: Sequence[
              examples: int = 5) -> dict[str, Any]:
     """Run every check on the pairs of `config`/`runs` (decisions applied); returns the report.
 
-    Leaves `pair_rows`, `lint_findings` and the relation `lint_pairs` (chosen_seq, rejected_seq,
+    Leaves `pair_rows` (narrow: the pair query's columns without prompt, responses and metadata),
+    `lint_texts`, `lint_findings` and the relation `lint_pairs` (chosen_seq, rejected_seq,
     check_name) on `cur` for callers that filter pairs by finding.
     """
     runs = check_runs(cur, runs)
     create_pair_view(cur, config, runs)
+    # Every check reads the pairs: run the pair query once, into narrow rows (the texts the checks
+    # need come per candidate from lint/texts.sql); read lazily, each check re-ran the pair query.
+    cur.execute("CREATE OR REPLACE TEMP TABLE lint_pair_rows AS SELECT * EXCLUDE (prompt, chosen_response, "
+                "rejected_response, chosen_metadata, rejected_metadata) FROM pair_rows")
+    cur.register("pair_rows", cur.table("lint_pair_rows"))
+    queries.run(cur, "lint/texts")
     queries.run(cur, "lint/findings_table")
     params = {**THRESHOLDS, "ttc_step_name": config.ttc_step_name, "runs": runs}
     for check in CHECKS:

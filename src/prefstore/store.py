@@ -496,6 +496,25 @@ class PreferenceStore(Store):
         with self.cursor() as cur:
             return run_lint(cur, config or PairConfig(), runs, examples=examples)
 
+    # -- review ------------------------------------------------------------------------------
+    def overview(self, config=None, runs=None) -> dict:
+        """The review page's overview: per-run counts (examples, turns, candidates, pairs, excluded,
+        flipped, noted, rejects) and the chart bins (scores, margins, lengths, candidates per turn).
+        See `browse.overview`; `prefstore review` shows it, `store.report` writes it."""
+        from .browse import build_cache, overview
+        from .models import PairConfig
+        with self.cursor() as cur:
+            build_cache(cur, config or PairConfig(), runs, "temp")
+            return overview(cur, runs)
+
+    def report(self, out, config=None, runs=None) -> dict:
+        """Write the overview and the lint summary as one self-contained HTML file (atomically); returns
+        {"path", "pairs", "errors", "warnings", "bytes"}. See `report.write_report`."""
+        from .models import PairConfig
+        from .report import write_report
+        with self.cursor() as cur:
+            return write_report(cur, out, config or PairConfig(), runs, self.path)
+
     # -- inspection -------------------------------------------------------------------------
     def runs(self) -> list[dict]:
         """Every run in ingest order, as dicts (meta decoded)."""
@@ -652,3 +671,129 @@ class PreferenceStore(Store):
         """`query` as a pandas DataFrame."""
         from .tables import to_pandas
         return to_pandas(lambda: self.query_arrow(sql, allow_files, config, runs), "store.query_df()")
+
+# -- the review page's reader -----------------------------------------------------------------
+class Scratch:
+    """An in-memory DuckDB that reads a store file only while `reading()` is open.
+
+    The review server keeps its cache (narrow copies of pairs and candidates)
+    here, and attaches the store file READ_ONLY for the moment of a request:
+    between requests the file is free, so `prefstore ingest` or `exclude` from
+    another process can open it for writing. Writes (decisions) go through a
+    `PreferenceStore` opened for that moment. `memory_limit` bounds the cache
+    and the queries; beyond it DuckDB spills to `temp_directory`.
+    """
+
+    ALIAS = "store"
+
+    def __init__(self, path: str | os.PathLike, *, wait: float = DEFAULT_WAIT_SECONDS,
+                 memory_limit: str | None = None, threads: int | None = None,
+                 temp_directory: str | None = None) -> None:
+        self.path = str(Path(path).resolve())
+        self.wait = wait
+        if not Path(self.path).is_file():
+            raise NoStore(f"no store at {path}; ingest a run first (prefstore --db {path} ingest FILE)")
+        _check_duckdb_header(Path(self.path))
+        config: dict = {"autoinstall_known_extensions": False}
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        if threads:
+            config["threads"] = threads
+        if temp_directory:
+            config["temp_directory"] = temp_directory
+        self._con = duckdb.connect(":memory:", config=config)
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writers = 0
+
+    def close(self) -> None:
+        self._con.close()
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor on which the store's tables resolve unqualified (the file is attached READ_ONLY
+        as `store`) and the cache is `memory.main.<table>`.
+
+        Readers in several threads share one attachment; the last one to leave detaches the file,
+        so between requests no process sees it held. Waits up to `wait` seconds while another
+        process holds the file for writing (then StoreBusy), and while `writing()` is open here.
+        """
+        with self._cond:
+            while self._writers:
+                self._cond.wait()
+            if self._readers == 0:
+                with self._con.cursor() as cur:
+                    self._attach(cur)
+                    try:
+                        _check_attached_schema(cur, self.path)
+                    except BaseException:
+                        cur.execute(f"DETACH DATABASE IF EXISTS {self.ALIAS}")
+                        raise
+            self._readers += 1
+        cur = self._con.cursor()
+        try:
+            cur.execute(f"USE {self.ALIAS}")
+            cur.execute(f"SET search_path = '{self.ALIAS}.main,memory.main'")
+            yield cur
+        finally:
+            cur.close()
+            with self._cond:
+                self._readers -= 1
+                if self._readers == 0:
+                    with self._con.cursor() as last:
+                        last.execute(f"DETACH DATABASE IF EXISTS {self.ALIAS}")
+                self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """A moment with the file detached here (new readers wait), to open it for writing in this
+        process (DuckDB refuses a file attached twice in one process)."""
+        with self._cond:
+            self._writers += 1
+            try:
+                while self._readers:
+                    self._cond.wait()
+            except BaseException:
+                self._writers -= 1
+                self._cond.notify_all()
+                raise
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writers -= 1
+                self._cond.notify_all()
+
+    def _attach(self, cur: duckdb.DuckDBPyConnection) -> None:
+        # ATTACH takes no bound parameter for the path: quote it as a string literal
+        literal = "'" + self.path.replace("'", "''") + "'"
+        deadline = time.monotonic() + max(self.wait, 0.0)
+        delay = 0.05
+        while True:
+            try:
+                cur.execute(f"ATTACH {literal} AS {self.ALIAS} (READ_ONLY)")
+                return
+            except duckdb.Error as exc:
+                message = str(exc)
+                if not any(marker in message for marker in _LOCK_MARKERS):
+                    raise _open_error(self.path, exc) from None
+                if time.monotonic() >= deadline:
+                    raise StoreBusy(f"{self.path} is in use by another process and stayed busy for "
+                                    f"{self.wait:g}s; try again when it is done") from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+
+
+def _check_attached_schema(cur: duckdb.DuckDBPyConnection, path: str) -> None:
+    """The attached file is a store at this code's schema version (the reader never migrates)."""
+    try:
+        version = cur.execute(f"SELECT coalesce(max(version), 0) FROM {Scratch.ALIAS}.schema_migrations").fetchone()[0]
+    except duckdb.Error:
+        version = 0
+    if version == code_schema_version():
+        return
+    if version > code_schema_version():
+        raise SchemaTooNew(f"{path} has schema version {version}, newer than this prefstore understands "
+                           f"(version {code_schema_version()}); upgrade prefstore")
+    raise SchemaOutdated(f"{path} has schema version {version}, this prefstore needs {code_schema_version()}; "
+                         f"run `prefstore --db {path} migrate` first")

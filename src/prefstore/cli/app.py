@@ -16,7 +16,7 @@ import click
 from .._version import __version__
 from ..errors import PrefstoreError
 from ..store import DEFAULT_WAIT_SECONDS
-from . import curate, demo, export, ingest, inspect
+from . import curate, demo, export, ingest, inspect, review
 from .options import DEFAULT_MEMORY_LIMIT
 
 if TYPE_CHECKING:
@@ -64,6 +64,6 @@ def main(db: str | None, wait: float | None, memory_limit: str | None) -> None:
     """
 
 
-for module in (ingest, inspect, export, curate, demo):
+for module in (ingest, inspect, export, curate, review, demo):
     for command in module.COMMANDS:
         main.add_command(command)
