@@ -36,10 +36,7 @@ SPEEDUP_TARGET = 3.0  # trajectories vs validated
 def run(scales: list[str], reps: int, data: Path) -> list[dict]:
     rows = []
     for scale in scales:
-        src = measure.input_file(scale, data)
-        db = data / f"data-api-{scale}.duckdb"
-        measure.remove_store(db)
-        measure.measure(measure.prefstore("--db", db, "ingest", "--quiet", src), 1)
+        _, db = measure.ingested_store(scale, data, "data-api")
         driver = measure.BENCH / "driver.py"
         row: dict = {"scale": scale}
         row["pairs_arrow"] = measure.measure(measure.python(driver, "pairs_arrow", db), reps)

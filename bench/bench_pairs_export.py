@@ -31,10 +31,7 @@ SMALL_MEMORY_LIMIT = "256MB"
 def run(scales: list[str], reps: int, data: Path) -> list[dict]:
     rows = []
     for scale in scales:
-        src = measure.input_file(scale, data)
-        db = data / f"pairs-{scale}.duckdb"
-        measure.remove_store(db)
-        measure.measure(measure.prefstore("--db", db, "ingest", "--quiet", src), 1)
+        src, db = measure.ingested_store(scale, data, "pairs")
         row: dict = {"scale": scale}
         row["pairs"] = measure.measure(measure.python(measure.BENCH / "driver.py", "pairs", db), reps)
         if scale in IN_MEMORY_SCALES:

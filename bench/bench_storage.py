@@ -46,10 +46,7 @@ def run(scales: list[str], reps: int, data: Path) -> list[dict]:
 
     rows = []
     for scale in scales:
-        src = measure.input_file(scale, data)
-        store = data / f"storage-{scale}.duckdb"
-        measure.remove_store(store)
-        measure.measure(measure.prefstore("--db", store, "ingest", "--quiet", src), 1)
+        src, store = measure.ingested_store(scale, data, "storage")
         row = {"scale": scale, "input_mb": src.stat().st_size / 1e6, "store_mb": measure.store_bytes(store) / 1e6}
         params = queries.bind("pairs/exhaustive", pair_params(PairConfig(), None))
         pair_sql = f"CREATE OR REPLACE TEMP TABLE p AS {queries.text('pairs/exhaustive')}"

@@ -139,6 +139,15 @@ def remove_store(path: Path) -> None:
     shutil.rmtree(f"{path}.tmp", ignore_errors=True)
 
 
+def ingested_store(scale: str, data: Path, name: str) -> tuple[Path, Path]:
+    """(input, store): the scale's input ingested by the CLI into a new store `<name>-<scale>.duckdb`."""
+    src = input_file(scale, data)
+    db = data / f"{name}-{scale}.duckdb"
+    remove_store(db)
+    measure(prefstore("--db", db, "ingest", "--quiet", src), 1)
+    return src, db
+
+
 def store_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in (path, Path(f"{path}.wal")) if p.exists())
 

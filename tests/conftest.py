@@ -37,6 +37,14 @@ NAT_BUILDER = "nat.plugins.customizer.dpo.trajectory_builder"
 NAT_MISSING = "NAT's DPOTrajectoryBuilder comes with nvidia-nat-nemo-customizer (dev extra; Python < 3.14)"
 
 
+def require(env_var: str, reason: str) -> None:
+    """Skip the calling test module for `reason`, or fail it when $env_var is 1: .ci/run sets
+    PREFSTORE_REQUIRE_SPARK and PREFSTORE_REQUIRE_BROWSER, so CI cannot silently lose those tests."""
+    if os.environ.get(env_var) == "1":
+        pytest.fail(f"{env_var}=1 but {reason}", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+
 @pytest.fixture(scope="session")
 def sample_file(tmp_path_factory) -> Callable[[str], Path]:
     """`sample_file(run)`: the generated `workflow_output.json` of run1, run2 or int-ids.

@@ -24,7 +24,7 @@ import pytest
 from prefstore import PairConfig, PreferenceStore
 from prefstore.sample_data import SampleSpec, write_nat_eval
 
-from .conftest import cli_env, run_cli
+from .conftest import cli_env, require, run_cli
 from .review_data import HOSTILE_RUN, SCRIPT, build_store
 
 CHROMIUM = os.environ.get("PREFSTORE_CHROMIUM", "/usr/bin/chromium")
@@ -33,9 +33,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 
 
 def _require(reason: str) -> None:
-    if os.environ.get("PREFSTORE_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"PREFSTORE_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
-    pytest.skip(reason, allow_module_level=True)
+    require("PREFSTORE_REQUIRE_BROWSER", reason)
 
 
 try:

@@ -17,13 +17,12 @@ from prefstore import ExportOptions, PairConfig, queries
 from prefstore.errors import BadInput, UnknownRun
 from prefstore.pairs import pair_params, query_name
 
+from .conftest import require
 from .test_export_candidates import build_sample_store
 
 
 def _require(reason: str) -> None:
-    if os.environ.get("PREFSTORE_REQUIRE_SPARK") == "1":
-        pytest.fail(f"PREFSTORE_REQUIRE_SPARK=1 but {reason}", pytrace=False)
-    pytest.skip(reason, allow_module_level=True)
+    require("PREFSTORE_REQUIRE_SPARK", reason)
 
 
 try:
