@@ -23,7 +23,7 @@ demo: $(STAMP)
 	$(BIN)/prefstore demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 $(FLOOR_STAMP): pyproject.toml
 	test -x $(FLOOR_VENV)/bin/python || $(PYTHON) -m venv $(FLOOR_VENV)

@@ -393,3 +393,25 @@ def test_log_progress_writes_nats_line_with_store_path_and_counts(tmp_path):
     assert entry["store_path"] == str((tmp_path / "store.duckdb").resolve())
     assert (entry["store_runs"], entry["run_rejects"], entry["ingest_status"]) == (1, 0, "ingested")
     assert entry["store_candidates"] == 27 + 2  # the other step name's candidates are stored too
+
+
+def test_finalize_honors_the_stores_decisions(tmp_path):
+    """Excludes and flips made in the store (review page, CLI, API) reach NAT's trainer; the
+    builder's apply_decisions: false gives the pairs as the scores alone make them."""
+    first = asyncio.run(finalize(ours(tmp_path), "run_a", mixed_run()))
+    margins = [t.metadata["score_diff"] for group in first.trajectories for t in group]
+    assert any(m < 0.3 for m in margins) and any(m >= 0.3 for m in margins)
+    with PreferenceStore(tmp_path / "store.duckdb") as store:
+        store.exclude("score_diff < 0.3", note="noise")
+        flipped = store.pairs()[0]
+        store.flip(pairs=[flipped])
+    honored = asyncio.run(finalize(ours(tmp_path, pair_scope="store"), "run_b", mixed_run("-b")))
+    trajectories = [t for group in honored.trajectories for t in group]
+    assert trajectories and all(abs(t.metadata["score_diff"]) >= 0.3 for t in trajectories)
+    (turned,) = [t for t in trajectories if t.metadata.get("flipped")]
+    assert turned.episode[0].chosen_response == flipped.rejected_response
+    assert turned.metadata["run_id"] == "run_a" and turned.reward == flipped.reward
+    ignored = asyncio.run(finalize(ours(tmp_path, pair_scope="store", apply_decisions=False), "run_c",
+                                   mixed_run("-c")))
+    assert any(t.metadata["score_diff"] < 0.3 for group in ignored.trajectories for t in group)
+    assert not any(t.metadata.get("flipped") for group in ignored.trajectories for t in group)
