@@ -188,3 +188,15 @@ def test_overview_and_report(db, tmp_path):
     assert "http://" not in offline and "https://" not in offline
     assert "&lt;b&gt;run&lt;/b&gt;&amp;co" in text and text.count('class="bar"') > 20
     assert "<link" not in text and "@import" not in text
+
+
+def test_a_store_path_with_quotes_is_attached_as_a_literal(tmp_path):
+    """The Scratch attaches the file by a string literal sqlglot writes: quotes in the path stay data."""
+    folder = tmp_path / "it's a 'store'; DROP"
+    folder.mkdir()
+    db = build_store(folder)
+    scratch = Scratch(db)
+    try:
+        assert Browser(scratch).page(Filters())["counts"]["pairs"] > 0
+    finally:
+        scratch.close()

@@ -765,8 +765,9 @@ class Scratch:
                 self._cond.notify_all()
 
     def _attach(self, cur: duckdb.DuckDBPyConnection) -> None:
-        # ATTACH takes no bound parameter for the path: quote it as a string literal
-        literal = "'" + self.path.replace("'", "''") + "'"
+        # ATTACH takes no bound parameter for the path: sqlglot writes it as a string literal
+        from sqlglot import exp
+        literal = exp.Literal.string(self.path).sql(dialect="duckdb")
         deadline = time.monotonic() + max(self.wait, 0.0)
         delay = 0.05
         while True:
