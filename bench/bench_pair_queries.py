@@ -1,6 +1,7 @@
 """Each pair query (mode x scope) computed to completion on one store: median seconds.
 
 Usage: python bench/bench_pair_queries.py DB [--reps N] [--runs ID,...]
+       (bench/run_all.py --only pairquery: on a fresh store of each scale, as a table)
 
 For every combination of exhaustive / best-vs-worst and turn / prompt scope,
 the pair query for that PairConfig runs to completion inside DuckDB (rows kept
@@ -46,6 +47,26 @@ def time_query(store: PreferenceStore, config: PairConfig, runs: list[str] | Non
     return {"mode": config.mode, "scope": config.pair_scope, "query": f"sql/{name}.sql", "pairs": pairs,
             "median_seconds": round(statistics.median(times), 4),
             "min_seconds": round(min(times), 4), "max_seconds": round(max(times), 4)}
+
+
+def run(scales: list[str], reps: int, data: Path) -> list[dict]:
+    """For run_all.py: each scale ingested into a fresh store, then this script on it in one process."""
+    import measure  # bench/measure.py (run_all puts bench/ on the path)
+
+    rows = []
+    for scale in scales:
+        _, db = measure.ingested_store(scale, data, "pairquery")
+        done = measure.measure(measure.python(Path(__file__), db, "--reps", reps), 1)
+        rows += [{"scale": scale, "command": done.command, **json.loads(line)} for line in done.stdout.splitlines()]
+        measure.remove_store(db)
+    return rows
+
+
+def table(rows: list[dict]) -> list[str]:
+    lines = ["| scale | mode | scope | query | pairs | median s (range) |", "|---|---|---|---|---:|---:|"]
+    lines += [f"| {r['scale']} | {r['mode']} | {r['scope']} | `{r['query']}` | {r['pairs']:,} | "
+              f"{r['median_seconds']:.3f} ({r['min_seconds']:.3f}-{r['max_seconds']:.3f}) |" for r in rows]
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,7 @@
 """Run every benchmark and write bench/RESULTS.md (`make bench`).
 
     python bench/run_all.py [--scales S,M,L,many] [--reps 3]
-                            [--only ingest,pairs,incremental,storage,data,review]
+                            [--only ingest,pairs,pairquery,incremental,storage,data,review]
                             [--data /tmp/bench-data] [--out bench/RESULTS.md] [--keep-data]
 
 Inputs are generated into --data (bench/gen_nat.py; reused if present) and,
@@ -24,12 +24,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_data_api  # noqa: E402
 import bench_incremental  # noqa: E402
 import bench_ingest  # noqa: E402
+import bench_pair_queries  # noqa: E402
 import bench_pairs_export  # noqa: E402
 import bench_review  # noqa: E402
 import bench_storage  # noqa: E402
 import measure  # noqa: E402
 
-ALL = ("ingest", "pairs", "incremental", "storage", "data", "review")
+ALL = ("ingest", "pairs", "pairquery", "incremental", "storage", "data", "review")
 STORAGE_SCALES = ("S", "M")
 DATA_API_SCALES = ("S", "M")
 TARGET_INGEST_MB_S = 150
@@ -76,6 +77,12 @@ def main(argv: list[str] | None = None) -> int:
                          *bench_pairs_export.e2e_table(rows), ""]
             commands += bench_pairs_export.commands(rows)
             verdicts += _pairs_verdicts(rows)
+        if "pairquery" in only:
+            _log("pair queries by mode and scope", scales)
+            rows = bench_pair_queries.run(scales, args.reps, args.data)
+            sections += ["## Pair queries by mode and scope (one query per mode; the scope is a parameter)", "",
+                         *bench_pair_queries.table(rows), ""]
+            commands += sorted({r["command"] for r in rows})
         if "incremental" in only:
             _log("incremental", [f"{args.incremental_runs} x S"])
             result = bench_incremental.run(args.incremental_runs, args.reps, args.data)
