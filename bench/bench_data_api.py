@@ -16,7 +16,6 @@ command, interpreter start and imports included.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import measure
@@ -109,10 +108,6 @@ def _verdict(ok: bool, text: str) -> str:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scales", default="S")
-    parser.add_argument("--reps", type=int, default=3)
-    parser.add_argument("--data", type=Path, default=measure.DEFAULT_DATA)
-    args = parser.parse_args()
-    result = run(args.scales.split(","), args.reps, args.data)
+    args = measure.scale_args(__doc__)
+    result = run(args.scales, args.reps, args.data)
     print("\n".join(table(result) + [""] + verdicts(result) + [""] + commands(result)))

@@ -16,7 +16,6 @@ and trainer adapter); `python bench/driver.py parse IN` times the JSON parse alo
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import json
 from pathlib import Path
@@ -155,10 +154,6 @@ def commands(rows: list[dict]) -> list[str]:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scales", default="S")
-    parser.add_argument("--reps", type=int, default=3)
-    parser.add_argument("--data", type=Path, default=measure.DEFAULT_DATA)
-    args = parser.parse_args()
-    result = run(args.scales.split(","), args.reps, args.data)
+    args = measure.scale_args(__doc__)
+    result = run(args.scales, args.reps, args.data)
     print("\n".join(table(result) + [""] + e2e_table(result)))

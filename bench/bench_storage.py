@@ -15,7 +15,6 @@ repeated prompts cheap without a separate table.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 from pathlib import Path
@@ -101,9 +100,5 @@ def table(rows: list[dict]) -> list[str]:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scales", default="S")
-    parser.add_argument("--reps", type=int, default=3)
-    parser.add_argument("--data", type=Path, default=measure.DEFAULT_DATA)
-    args = parser.parse_args()
-    print("\n".join(table(run(args.scales.split(","), args.reps, args.data))))
+    args = measure.scale_args(__doc__)
+    print("\n".join(table(run(args.scales, args.reps, args.data))))

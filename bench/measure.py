@@ -9,6 +9,8 @@ resident set size".
 
 from __future__ import annotations
 
+import argparse
+
 import dataclasses
 import json
 import os
@@ -188,6 +190,17 @@ def machine() -> dict[str, str]:
         "duckdb": duckdb.__version__,
         "load_at_start": f"{load:.2f}",
     }
+
+
+def scale_args(doc: str) -> argparse.Namespace:
+    """The command line every per-scale bench script takes: --scales, --reps, --data."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--scales", default="S", help="comma-separated presets (default S)")
+    parser.add_argument("--reps", type=int, default=3, help="runs per measurement; medians are reported")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="where inputs and stores go")
+    args = parser.parse_args()
+    args.scales = args.scales.split(",")
+    return args
 
 
 def dump(obj) -> str:
