@@ -158,3 +158,43 @@ def test_cli_lint_json_fail_on_and_export_refusal(tmp_path, db_path):
     with PreferenceStore(db, read_only=True) as store:
         with pytest.raises(LintFailed):
             store.export(tmp_path / "x.jsonl", PairConfig(apply_decisions=False), fail_on_lint="error")
+
+
+def test_lint_pairs_is_the_same_when_the_query_also_reads_pairs(tmp_path):
+    """lint_pairs keeps naming the pairs lint ran on, even when `pairs` (excluded pairs kept)
+    is set up for the same query."""
+    with lint_store(tmp_path, *plant("zero_scores")) as store:
+        store.exclude("chosen_score = 0.6")
+        _, alone = store.query("SELECT chosen_seq, rejected_seq, check_name FROM lint_pairs ORDER BY ALL")
+        _, together = store.query(
+            "SELECT l.chosen_seq, l.rejected_seq, l.check_name FROM lint_pairs AS l "
+            "WHERE (SELECT count(*) FROM pairs) > 0 ORDER BY ALL")
+        _, excluded = store.query("SELECT count(*) FROM pairs WHERE excluded")
+    assert excluded[0][0] > 0 and alone
+    assert together == alone
+
+
+def test_export_gate_checks_the_split_it_writes(tmp_path):
+    """split_leakage is about a validation split: a single file has none, a directory has one."""
+    with lint_store(tmp_path, *plant("split_leakage")) as store:
+        with pytest.raises(LintFailed, match="split_leakage"):
+            store.export(tmp_path / "split", fail_on_lint="error")
+        assert not (tmp_path / "split").exists()
+        store.export(tmp_path / "one.jsonl", fail_on_lint="error")
+        assert (tmp_path / "one.jsonl").stat().st_size > 0
+
+
+def test_severities_and_fail_on_warning(tmp_path):
+    """Each check has the severity the README's table gives it; --fail-on warning stops at a
+    warning that --fail-on error lets through."""
+    with lint_store(tmp_path, *plant("length_bias")):
+        pass
+    db = tmp_path / "s.duckdb"
+    report = json.loads(run_cli("--db", db, "lint", "--format", "json", "--fail-on", "never", check=True).stdout)
+    severities = {c["name"]: c["severity"] for c in report["checks"]}
+    assert severities == {"identical_texts": "error", "empty_response": "error", "split_leakage": "error",
+                          "length_bias": "warning", "near_ties": "warning", "zero_scores": "warning",
+                          "score_scale": "warning", "dominant_examples": "warning"}
+    assert report["errors"] == 0 and report["warnings"] >= 1
+    assert run_cli("--db", db, "lint", "--fail-on", "error").returncode == 0
+    assert run_cli("--db", db, "lint", "--fail-on", "warning").returncode == 1

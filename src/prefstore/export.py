@@ -201,7 +201,16 @@ def select_rows(cur: duckdb.DuckDBPyConnection, target: Target, config: PairConf
     """Fill `export_rows` with what `target` gets (pairs, dataset operations, split) and refuse
     what it cannot hold; returns split -> (pairs, examples). Files and `store.dataset` both start here."""
     create_pair_view(cur, config, runs)
-    queries.run(cur, "export/rows", {
+    queries.run(cur, "export/rows", rows_params(target, options))
+    counts, groups = _split_counts(cur)
+    _check_split(target, counts, groups)
+    _check_prompt_style(cur, target)
+    return counts
+
+
+def rows_params(target: Target, options: ExportOptions) -> dict[str, Any]:
+    """The parameters of sql/export/rows.sql for this target: its dataset operations and split."""
+    return {
         "order": options.order,
         "example_fraction": options.example_fraction,
         "dedup": options.dedup,
@@ -209,11 +218,7 @@ def select_rows(cur: duckdb.DuckDBPyConnection, target: Target, config: PairConf
         "seed": options.seed,
         "validation_fraction": target.validation_fraction,
         "split_seed": options.split_seed,
-    })
-    counts, groups = _split_counts(cur)
-    _check_split(target, counts, groups)
-    _check_prompt_style(cur, target)
-    return counts
+    }
 
 
 def _check_destination(target: Target) -> None:

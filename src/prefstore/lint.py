@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,8 +75,11 @@ DEFAULT_SPLIT = {**ROWS_AS_IS, "dedup": True, "validation_fraction": DEFAULT_VAL
 
 
 def run_lint(cur: duckdb.DuckDBPyConnection, config: PairConfig, runs: Sequence[str] | None,
-             examples: int = 5) -> dict[str, Any]:
+             examples: int = 5, split: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Run every check on the pairs of `config`/`runs` (decisions applied); returns the report.
+
+    `split_leakage` checks the split sql/export/rows.sql makes with `split` (its parameters:
+    `export.rows_params` of the export about to be written), by default a directory export's.
 
     Leaves `pair_rows` (narrow: the pair query's columns without prompt, responses and metadata),
     `lint_texts`, `lint_findings` and the relation `lint_pairs` (chosen_seq, rejected_seq,
@@ -94,7 +97,7 @@ def run_lint(cur: duckdb.DuckDBPyConnection, config: PairConfig, runs: Sequence[
     params = {**THRESHOLDS, "ttc_step_name": config.ttc_step_name, "runs": runs}
     for check in CHECKS:
         if check.name == "split_leakage":
-            queries.run(cur, "export/rows", DEFAULT_SPLIT)
+            queries.run(cur, "export/rows", split or DEFAULT_SPLIT)
         queries.run(cur, f"lint/{check.name}", params)
     bias = _length_bias(cur)
     counts = _counts(cur, bias)

@@ -402,21 +402,27 @@ class PreferenceStore(Store):
         ending in .jsonl/.parquet/.json is one unsplit file; any other OUT is a
         directory of split files. Returns the manifest. See `export.export`.
         `fail_on_lint` 'error' (or 'warning') refuses to write anything while lint finds
-        problems of that severity (LintFailed names them).
+        problems of that severity (LintFailed names them) in what this export would write:
+        `split_leakage` looks at its own split (none for a single file).
         """
         from .export import export
         from .models import ExportOptions, PairConfig
         config = config or PairConfig()
+        options = options or ExportOptions()
         if fail_on_lint != "never":
-            self._refuse_lint(config, runs, fail_on_lint)
+            self._refuse_lint(out, config, options, runs, fail_on_lint)
         version = self.schema_version()
         with self.cursor() as cur:
-            return export(cur, out, config, options or ExportOptions(), runs, version)
+            return export(cur, out, config, options, runs, version)
 
-    def _refuse_lint(self, config, runs, fail_on: str) -> None:
+    def _refuse_lint(self, out, config, options, runs, fail_on: str) -> None:
+        """Lint what this export writes (its split, sampling and dedup for split_leakage)."""
         from .errors import LintFailed
-        from .lint import failing
-        found = failing(self.lint(config, runs, examples=0), fail_on)
+        from .export import resolve_target, rows_params
+        from .lint import failing, run_lint
+        split = rows_params(resolve_target(out, options), options)
+        with self.cursor() as cur:
+            found = failing(run_lint(cur, config, runs, examples=0, split=split), fail_on)
         if found:
             raise LintFailed(
                 "lint found " + "; ".join(f"{c['name']} ({c['severity']}): {c['count']:,}" for c in found)
