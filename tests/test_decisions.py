@@ -129,6 +129,22 @@ def test_decisions_survive_reingest_and_replace_and_orphans_are_listed(demo, run
     assert entry["active"] and entry["matches"] == 0 and entry["orphan"]
 
 
+def test_a_candidate_decision_survives_replace_and_is_listed_when_orphaned(demo, runs):
+    before = demo.pairs(runs=["run1"])
+    big = next(p for p in before if p.num_candidates >= 4)
+    gone = {key(p) for p in before if big.rejected_seq in (p.chosen_seq, p.rejected_seq)}
+    demo.exclude(candidates=[big.rejected_seq])
+    # replace run1 with the same file: new seqs, same content, the candidate's pairs still gone
+    demo.ingest_nat_eval(runs[0], run_id="run1", replace=True)
+    after = {key(p) for p in demo.pairs(runs=["run1"])}
+    assert after == {key(p) for p in before} - gone and len(gone) > 1
+    assert demo.decisions()[0]["matches"] == 1 and not demo.decisions()[0]["orphan"]
+    # replace it with other data: the decision matches nothing and is listed as an orphan
+    demo.ingest_nat_eval(runs[1], run_id="run1", replace=True)
+    (entry,) = demo.decisions()
+    assert entry["active"] and entry["matches"] == 0 and entry["orphan"]
+
+
 def test_undo_appends_and_nothing_is_deleted(demo):
     before = demo.pairs()
     first = demo.exclude("chosen_score > 0.9")

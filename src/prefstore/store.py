@@ -284,8 +284,10 @@ class PreferenceStore(Store):
     """A persistent DPO preference store in one DuckDB file.
 
     `PreferenceStore(path)` opens or creates the file and applies pending
-    migrations; use it as a context manager to close it. Every method here has
-    a CLI twin of the same name (`store.export_jsonl` ~ `prefstore export`).
+    migrations; use it as a context manager to close it. The CLI's commands are
+    thin calls over these methods (`prefstore export` ~ `store.export`); a few have
+    no command: the data API (`pairs_arrow`, `dataset`, ...), `note`, and
+    decisions by pair or candidate, which the review page makes.
     """
 
     # -- ingest ------------------------------------------------------------------------
