@@ -60,12 +60,18 @@ def code_schema_version() -> int:
 
 def _connect(path: str, read_only: bool, wait: float, config: dict) -> duckdb.DuckDBPyConnection:
     """Open the file, retrying while another process holds its lock, up to `wait` seconds."""
+    return _retry_locked(lambda: duckdb.connect(path, read_only=read_only, config=config), path, wait)
+
+
+def _retry_locked(open_file: Callable[[], T], path: str, wait: float) -> T:
+    """`open_file()` (a connect or an ATTACH of `path`), retried with backoff while another
+    process holds the file's lock, up to `wait` seconds (then StoreBusy naming the holder)."""
     deadline = time.monotonic() + max(wait, 0.0)
     delay = 0.05
     while True:
         try:
-            return duckdb.connect(path, read_only=read_only, config=config)
-        except duckdb.IOException as exc:
+            return open_file()
+        except duckdb.Error as exc:
             message = str(exc)
             if not any(marker in message for marker in _LOCK_MARKERS):
                 raise _open_error(path, exc) from None
@@ -78,8 +84,6 @@ def _connect(path: str, read_only: bool, wait: float, config: dict) -> duckdb.Du
                 ) from None
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
-        except duckdb.Error as exc:
-            raise _open_error(path, exc) from None
 
 
 def _check_duckdb_header(file: Path) -> None:
@@ -218,9 +222,7 @@ class Store:
         known = {version: (name, path) for version, name, path in files}
         newest = max(applied, default=0)
         if newest > code_schema_version():
-            raise SchemaTooNew(
-                f"{self.path} has schema version {newest}, newer than this prefstore "
-                f"{__version__} understands (version {code_schema_version()}); upgrade prefstore")
+            raise _too_new(self.path, newest)
         for version, (name, digest) in applied.items():
             path = known[version][1] if version in known else None
             if path is None or _digest(path) != digest:
@@ -273,11 +275,18 @@ def _applied(cur: duckdb.DuckDBPyConnection) -> dict[int, tuple[str, str]]:
     return {version: (name, digest) for version, name, digest in rows}
 
 
-def _applied_version(cur: duckdb.DuckDBPyConnection) -> int:
+def _applied_version(cur: duckdb.DuckDBPyConnection, catalog: str | None = None) -> int:
+    """The newest migration applied to the store (of the attached `catalog`); 0 for none."""
+    table = f"{catalog}.schema_migrations" if catalog else "schema_migrations"
     try:
-        return cur.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
+        return cur.execute(f"SELECT coalesce(max(version), 0) FROM {table}").fetchone()[0]
     except duckdb.CatalogException:
         return 0
+
+
+def _too_new(path: str, version: int) -> SchemaTooNew:
+    return SchemaTooNew(f"{path} has schema version {version}, newer than this prefstore "
+                        f"{__version__} understands (version {code_schema_version()}); upgrade prefstore")
 
 
 class PreferenceStore(Store):
@@ -776,33 +785,15 @@ class Scratch:
         # ATTACH takes no bound parameter for the path: sqlglot writes it as a string literal
         from sqlglot import exp
         literal = exp.Literal.string(self.path).sql(dialect="duckdb")
-        deadline = time.monotonic() + max(self.wait, 0.0)
-        delay = 0.05
-        while True:
-            try:
-                cur.execute(f"ATTACH {literal} AS {self.ALIAS} (READ_ONLY)")
-                return
-            except duckdb.Error as exc:
-                message = str(exc)
-                if not any(marker in message for marker in _LOCK_MARKERS):
-                    raise _open_error(self.path, exc) from None
-                if time.monotonic() >= deadline:
-                    raise StoreBusy(f"{self.path} is in use by another process and stayed busy for "
-                                    f"{self.wait:g}s; try again when it is done") from None
-                time.sleep(delay)
-                delay = min(delay * 2, 0.5)
+        _retry_locked(lambda: cur.execute(f"ATTACH {literal} AS {self.ALIAS} (READ_ONLY)"), self.path, self.wait)
 
 
 def _check_attached_schema(cur: duckdb.DuckDBPyConnection, path: str) -> None:
     """The attached file is a store at this code's schema version (the reader never migrates)."""
-    try:
-        version = cur.execute(f"SELECT coalesce(max(version), 0) FROM {Scratch.ALIAS}.schema_migrations").fetchone()[0]
-    except duckdb.Error:
-        version = 0
+    version = _applied_version(cur, Scratch.ALIAS)
     if version == code_schema_version():
         return
     if version > code_schema_version():
-        raise SchemaTooNew(f"{path} has schema version {version}, newer than this prefstore understands "
-                           f"(version {code_schema_version()}); upgrade prefstore")
+        raise _too_new(path, version)
     raise SchemaOutdated(f"{path} has schema version {version}, this prefstore needs {code_schema_version()}; "
                          f"run `prefstore --db {path} migrate` first")
