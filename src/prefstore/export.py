@@ -97,12 +97,20 @@ ROWS_AS_IS = {"order": "file", "example_fraction": 1.0, "max_pairs": None, "seed
               "validation_fraction": 0.0, "split_seed": 0}
 
 
+def select_all_rows(cur: duckdb.DuckDBPyConnection, config: PairConfig, runs: Sequence[str] | None,
+                    dedup: bool = False) -> None:
+    """Fill `export_rows` with every pair of `config`/`runs` in pair order, nothing sampled or
+    split (and, with `dedup`, the first of each prompt/chosen/rejected text only): what the
+    plain JSONL export, the data API and NAT's trajectories read."""
+    create_pair_view(cur, config, runs)
+    queries.run(cur, "export/rows", {**ROWS_AS_IS, "dedup": dedup})
+
+
 def export_jsonl(cur: duckdb.DuckDBPyConnection, out: str | os.PathLike, config: PairConfig,
                  runs: Sequence[str] | None) -> int:
     """NeMo Customizer DPO JSONL (`prompt`, `chosen_response`, `rejected_response`): every pair
     in pair order, none dropped as a duplicate, no manifest; returns the line count."""
-    create_pair_view(cur, config, runs)
-    queries.run(cur, "export/rows", {**ROWS_AS_IS, "dedup": False})
+    select_all_rows(cur, config, runs)
     params = queries.bind("export/format_nemo", {"split": "train", "prompt_style": "last-message"})
     with atomic_path(Path(out)) as tmp:
         copy_batches(cur, "export/format_nemo", params, tmp, "json")

@@ -39,10 +39,9 @@ from nat.finetuning.interfaces.trajectory_builder import TrajectoryBuilder
 from pydantic import Field, ValidationError, model_validator
 
 from . import queries
-from .export import ROWS_AS_IS, iter_trajectory_groups
+from .export import iter_trajectory_groups, select_all_rows
 from .models import DEFAULT_STEP_NAME, PairConfig
 from .nat_config import WarnsUnknownKeys
-from .pairs import create_pair_view
 from .store import PreferenceStore
 from .trajectories import Models, gc_paused
 
@@ -254,8 +253,7 @@ def _trajectories(cur, config: PairConfig, runs: list[str] | None, dedup: bool, 
     per-trajectory `run_id` prefstore adds is left out unless pairs may come
     from several runs.
     """
-    create_pair_view(cur, config, runs)
-    queries.run(cur, "export/rows", {**ROWS_AS_IS, "dedup": dedup})
+    select_all_rows(cur, config, runs, dedup=dedup)
     models = Models(message=NatOpenAIMessage, item=NatDPOItem, trajectory=NatTrajectory,
                     run_id_in_metadata=keep_run_id)
     with gc_paused():

@@ -386,14 +386,12 @@ class PreferenceStore(Store):
     def iter_trajectories(self, config=None, runs=None):
         """The trajectories of `trajectories()`, one example's list at a time: memory holds one
         example, however many pairs there are. Bad input (an unknown run) fails at the call."""
-        from .export import ROWS_AS_IS, iter_trajectory_groups
+        from .export import iter_trajectory_groups, select_all_rows
         from .models import PairConfig
-        from .pairs import create_pair_view
         config = config or PairConfig()
 
         def start(cur):
-            create_pair_view(cur, config, runs)
-            queries.run(cur, "export/rows", {**ROWS_AS_IS, "dedup": False})
+            select_all_rows(cur, config, runs)
             return iter_trajectory_groups(cur, config)
         return self._stream(start)
 

@@ -29,9 +29,9 @@ import duckdb
 
 from . import queries
 from .errors import BadOption, MissingExtra
-from .export import ROWS_AS_IS, Target, batches, resolve_target, select_batch, select_rows
+from .export import Target, batches, resolve_target, select_all_rows, select_batch, select_rows
 from .models import ExportOptions, PairConfig
-from .pairs import check_runs, create_pair_view
+from .pairs import check_runs
 
 DEFAULT_BATCH_ROWS = 65_536
 DATASET_FORMAT = "trl"  # what store.dataset() builds when options.format is None
@@ -78,8 +78,7 @@ def pairs_reader(stream: Stream, config: PairConfig, runs: Sequence[str] | None,
     _check_batch_size(batch_size)
 
     def start(cur: duckdb.DuckDBPyConnection) -> Iterator[Any]:
-        create_pair_view(cur, config, runs)
-        queries.run(cur, "export/rows", {**ROWS_AS_IS, "dedup": False})
+        select_all_rows(cur, config, runs)
         return _export_batches(cur, "export/format_pairs", {}, {}, batch_size)
     return _reader(stream(start))
 
