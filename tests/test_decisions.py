@@ -238,6 +238,10 @@ def test_cli_exclude_flip_decisions_undo(demo, db_path, tmp_path):
     assert bad.returncode == 1 and bad.stderr.startswith("Error: --where") and "Traceback" not in bad.stderr
     again = run_cli("--db", db_path, "undo", "1")
     assert again.returncode == 1 and "already undone" in again.stderr
+    # rules match the pairs before decisions: --ignore-decisions would change nothing, so it is refused
+    for command in (["exclude", "--where", "true"], ["flip", "--where", "true"], ["decisions"]):
+        refused = run_cli("--db", db_path, *command, "--ignore-decisions")
+        assert refused.returncode == 2 and "No such option '--ignore-decisions'" in refused.stderr
 
 
 def test_query_reads_pairs_with_decision_columns(demo):

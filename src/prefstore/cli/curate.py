@@ -28,7 +28,7 @@ def _rule_command(action: str, verb: str):
     @click.option("--note", default=None, help="Why (kept in the decision log).")
     @click.option("--author", default=None, help="Who decides (default: $PREFSTORE_AUTHOR, else your login).")
     @click.option("--dry-run", is_flag=True, help="Only print how many pairs the rule matches now.")
-    @pair_options
+    @pair_options(decisions=False)
     @store_options
     def command(where: str, note: str | None, author: str | None, dry_run: bool, config: PairConfig,
                 runs: list[str] | None) -> None:
@@ -50,7 +50,7 @@ flip = _rule_command("flip", "Flip (swap chosen and rejected of)")
 
 
 @click.command()
-@pair_options
+@pair_options(decisions=False)
 @format_option()
 @store_options
 def decisions(config: PairConfig, runs: list[str] | None, fmt: str) -> None:

@@ -82,7 +82,7 @@ def sql_group() -> None:
               help="SQL dialect to write (sqlglot transpiles the pair query DuckDB runs).")
 @click.option("--table", default="candidates", show_default=True,
               help="Table to read, in the dialect's syntax (e.g. catalog.db.candidates).")
-@pair_options
+@pair_options(decisions=False)
 def sql_pairs(dialect: str, table: str, config: PairConfig, runs: list[str] | None) -> None:
     """Print the pair query for these options, bound as literals (twin: prefstore.sql_for)."""
     from ..portable import sql_for

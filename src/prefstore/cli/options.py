@@ -67,8 +67,14 @@ def format_option(default: str = "table", choices: tuple[str, ...] = ROW_FORMATS
                         help="table, csv, json (one JSON array) or jsonl (one JSON object per line).")
 
 
-def pair_options(func):
-    """The PairConfig fields, one option each, with NAT's names and defaults, plus --runs."""
+def pair_options(func=None, *, decisions: bool = True):
+    """The PairConfig fields, one option each, with NAT's names and defaults, plus --runs.
+
+    `@pair_options(decisions=False)` leaves out --ignore-decisions, for commands that work on the
+    pairs before decisions (exclude, flip, decisions) or print a query that has none (sql pairs).
+    """
+    if func is None:
+        return functools.partial(pair_options, decisions=decisions)
     options = [
         click.option("--ttc-step-name", default=DEFAULT_STEP_NAME, show_default=True,
                      help="Step name of the candidates to pair (payload.name of TTC_END steps)."),
@@ -86,17 +92,18 @@ def pair_options(func):
                      help="Pair within a turn (NAT), or pool every run's candidates of an example "
                           "whose prompt is identical."),
         click.option("--ignore-decisions", is_flag=True,
-                     help="Pairs as the scores alone make them: no exclude or flip decision applied."),
+                     help="Pairs as the scores alone make them: no exclude or flip decision applied.")
+        if decisions else None,
         click.option("--runs", default=None, metavar="ID[,ID...]",
                      help="Only these runs (default: every run)."),
     ]
     for option in reversed(options):
-        func = option(func)
+        func = option(func) if option else func
 
     @functools.wraps(func)
     def wrapper(*args, ttc_step_name, exhaustive_pairs, min_score_diff, max_pairs_per_turn,
-                reward_from_score_diff, require_multiple_candidates, pair_scope, ignore_decisions, runs,
-                **kwargs):
+                reward_from_score_diff, require_multiple_candidates, pair_scope, runs,
+                ignore_decisions=False, **kwargs):
         config = PairConfig(
             ttc_step_name=ttc_step_name, exhaustive_pairs=exhaustive_pairs,
             min_score_diff=min_score_diff, max_pairs_per_turn=max_pairs_per_turn,
