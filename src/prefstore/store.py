@@ -637,8 +637,9 @@ class PreferenceStore(Store):
 
         Columns: the pair query's (run_id, example_id, turn_id, prompt, chosen_response,
         rejected_response, chosen_score, rejected_score, score_diff, reward, chosen_index,
-        rejected_index, chosen_metadata, rejected_metadata, num_candidates, example_seq,
-        turn_seq, pair_rank, chosen_seq, rejected_seq); prompt and the metadata are JSON text.
+        rejected_index, chosen_metadata, rejected_metadata, num_candidates, base_example_id,
+        example_seq, turn_seq, pair_rank, chosen_seq, rejected_seq, flipped); prompt and the
+        metadata are JSON text.
         """
         from .models import PairConfig
         from .tables import pairs_reader

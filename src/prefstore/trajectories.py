@@ -1,6 +1,7 @@
 """NAT-shaped trajectories built straight from the export rows, without validating them again.
 
-SQL has already typed every value (`sql/export/format_pairs.sql`: scores are
+SQL has already typed every value (`sql/export/batch_candidates.sql`,
+`sql/export/format_trajectories.sql`: scores are
 DOUBLE, indexes integers, prompts checked at ingest to be a string or a list
 of {role: str, content: str}), so the objects are made as pydantic's
 `model_construct` makes them, without validation: validating each object cost
