@@ -37,11 +37,15 @@
 
   function pairOf(el) { return el.dataset.pair.split("-").map(Number); }
 
+  // the step name the page shows (null: the default); every write names it, or the server would decide
+  // on (and switch its cache to) the default step
+  var step = new URLSearchParams(location.search).get("step");
+
   function act(action, pair) {
     if (!pair) { return; }
-    var body = {action: action, pairs: [pair]};
+    var body = {action: action, pairs: [pair], step: step};
     if (action === "undo") {
-      post("/api/undo", {pair: pair}).then(function (d) { reloadKeeping(d.message); }, function (e) { flash(e.message, true); });
+      post("/api/undo", {pair: pair, step: step}).then(function (d) { reloadKeeping(d.message); }, function (e) { flash(e.message, true); });
       return;
     }
     if (action === "note") {
@@ -114,7 +118,7 @@
   });
   document.querySelectorAll("[data-undo]").forEach(function (b) {
     b.addEventListener("click", function () {
-      post("/api/undo", {decision_id: Number(b.dataset.undo)}).then(function (d) { reloadKeeping(d.message); },
+      post("/api/undo", {decision_id: Number(b.dataset.undo), step: step}).then(function (d) { reloadKeeping(d.message); },
                                                                  function (e) { flash(e.message, true); });
     });
   });
