@@ -118,6 +118,13 @@ def test_list_filters_and_keyset_links(client):
     assert int(re.search(r'data-pairs="(\d+)"', client.get("/pairs").text).group(1)) == total   # back to the default
 
 
+def test_an_error_page_keeps_the_step(client):
+    # the error page shows the live browser's mode; it must not switch the cache back to the default step
+    missing = client.get("/pair/1-1?step=other_ttc_step")
+    assert missing.status_code == 404 and "other_ttc_step" in missing.text
+    assert client.app.state.review.current.config.ttc_step_name == "other_ttc_step"
+
+
 def test_decide_undo_and_bulk(client):
     ids = [list(map(int, p.split("-"))) for p in pair_ids(client.get("/pairs").text)]
     flip = write(client, "/api/decide", {"action": "flip", "pairs": [ids[0]]}).json()
