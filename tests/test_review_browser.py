@@ -241,3 +241,26 @@ def test_exclude_and_undo_on_another_step(browser, server):
     with PreferenceStore(server["db"], read_only=True, wait=30) as store:
         assert store.count_pairs(step) == before
         assert [d["action"] for d in store.decisions()[logged:]] == ["exclude", "undo"]
+
+
+def test_a_lint_error_is_shown_as_text(browser, server):
+    # an error from /lint is JSON that may quote stored names: the page shows it as text, never as markup
+    page = browser
+    hostile = '<img src=x onerror="window.pwned=1">'
+
+    def overview(route):
+        response = route.fetch()
+        route.fulfill(response=response, body=response.text().replace('data-fresh="yes"', 'data-fresh="no"'))
+
+    page.route(server["base"] + "/", overview)
+    page.route(server["base"] + "/lint*", lambda route: route.fulfill(
+        status=400, content_type="application/json", body=json.dumps({"error": hostile})))
+    try:
+        page.goto(server["base"] + "/")
+        page.wait_for_function("document.getElementById('lint').textContent.includes('onerror')")
+    finally:
+        page.unroute(server["base"] + "/lint*")
+        page.unroute(server["base"] + "/")
+    assert page.locator("#lint img").count() == 0
+    assert page.locator("#lint").inner_text() == "lint: " + hostile
+    assert page.evaluate("typeof window.pwned") == "undefined"
