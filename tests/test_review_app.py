@@ -200,3 +200,15 @@ def test_a_non_loopback_host_warns_and_the_url_names_loopback(db):
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0
     assert proc.stderr.read().startswith("Warning: listening on 0.0.0.0: anyone who can reach this machine")
+
+
+def test_overview_links_encode_the_step():
+    from starlette.requests import Request
+
+    from prefstore.review.views.overview import _links
+
+    def request(query: bytes) -> Request:
+        return Request({"type": "http", "method": "GET", "path": "/", "query_string": query, "headers": []})
+
+    assert _links(request(b"")) == "/pairs?"
+    assert _links(request(b"step=a%26b%20c")) == "/pairs?step=a%26b+c&"
