@@ -176,6 +176,9 @@ def test_cli_errors_are_one_line(db, tmp_path):
         busy.close()
     assert result.returncode == 1 and result.stderr.strip().splitlines() == [
         f"Error: --port {port}: 127.0.0.1:{port} is in use; choose another port, or --port 0 for a free one"]
+    unknown = run_cli("--db", db, "review", "--runs", "r1,nope", "--no-open", timeout=60)
+    assert unknown.returncode == 1 and unknown.stderr.strip().splitlines() == [
+        "Error: no run 'nope' in the store; see `prefstore runs`"]
     missing = run_cli("--db", tmp_path / "none.duckdb", "review", timeout=60)
     assert missing.returncode == 1 and missing.stderr.startswith("Error: no store at")
     report = run_cli("--db", db, "report", tmp_path / "r.html", timeout=120)
