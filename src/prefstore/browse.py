@@ -40,7 +40,7 @@ import duckdb
 from . import queries
 from .decisions import active_rules, ruled_sql
 from .errors import BadOption, PrefstoreError
-from .lint import CHECK_NAMES, DEFAULT_SPLIT, run_lint
+from .lint import CHECK_NAMES, run_lint
 from .models import PairConfig
 from .pairs import check_runs, raw_pair_relation
 
@@ -182,21 +182,17 @@ def build_lint(cur: duckdb.DuckDBPyConnection, config: PairConfig, runs: Sequenc
     """Run lint (the report `prefstore lint` prints) and cache its findings per pair and the split."""
     report = run_lint(cur, config, runs, examples=examples)
     _create(cur, "review_lint", "review/lint_positions", None, catalog)
-    try:
-        cur.execute("SELECT 1 FROM export_rows LIMIT 0")
-    except duckdb.CatalogException:  # lint ran without the split check's export rows
-        queries.run(cur, "export/rows", DEFAULT_SPLIT)
-    _create(cur, "review_split", "review/split", None, catalog)
+    _create(cur, "review_split", "review/split", None, catalog)     # export_rows: left by split_leakage
     return report
 
 
 def build_cache(cur: duckdb.DuckDBPyConnection, config: PairConfig, runs: Sequence[str] | None,
                 catalog: str = "temp") -> None:
-    """Every cache table, lint excluded (empty), for one-off use (the report)."""
+    """The cache tables `overview` reads (pairs, rule and decision flags), for one-off use (the report,
+    store.overview); the lint, split and search tables only the page's filters read are left out."""
     build_pairs(cur, config, runs, catalog)
     build_rules(cur, config, runs, catalog)
     build_flags(cur, config, catalog)
-    empty_lint(cur, catalog)
 
 
 # -- reading the cache ---------------------------------------------------------------------------------
