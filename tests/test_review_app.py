@@ -162,7 +162,7 @@ def test_overview_charts_are_deterministic(client):
     bars = re.findall(r'<figure class="chart" data-chart="Candidate scores">.*?</figure>', first, re.S)[0]
     assert sum(map(int, re.findall(r'data-n="(\d+)"', bars))) == data["totals"]["candidates"]
     lint = client.get("/lint")
-    assert lint.status_code == 200 and "identical_texts" in lint.text or "lint is running" in lint.text
+    assert lint.status_code == 200 and ("identical_texts" in lint.text or "lint is running" in lint.text)
 
 
 def test_cli_errors_are_one_line(db, tmp_path):
