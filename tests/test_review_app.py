@@ -118,6 +118,13 @@ def test_list_filters_and_keyset_links(client):
     assert int(re.search(r'data-pairs="(\d+)"', client.get("/pairs").text).group(1)) == total   # back to the default
 
 
+def test_an_error_page_keeps_the_step(client):
+    # the error page shows the live browser's mode; it must not switch the cache back to the default step
+    missing = client.get("/pair/1-1?step=other_ttc_step")
+    assert missing.status_code == 404 and "other_ttc_step" in missing.text
+    assert client.app.state.review.current.config.ttc_step_name == "other_ttc_step"
+
+
 def test_decide_undo_and_bulk(client):
     ids = [list(map(int, p.split("-"))) for p in pair_ids(client.get("/pairs").text)]
     flip = write(client, "/api/decide", {"action": "flip", "pairs": [ids[0]]}).json()
@@ -155,7 +162,7 @@ def test_overview_charts_are_deterministic(client):
     bars = re.findall(r'<figure class="chart" data-chart="Candidate scores">.*?</figure>', first, re.S)[0]
     assert sum(map(int, re.findall(r'data-n="(\d+)"', bars))) == data["totals"]["candidates"]
     lint = client.get("/lint")
-    assert lint.status_code == 200 and "identical_texts" in lint.text or "lint is running" in lint.text
+    assert lint.status_code == 200 and ("identical_texts" in lint.text or "lint is running" in lint.text)
 
 
 def test_cli_errors_are_one_line(db, tmp_path):
@@ -169,6 +176,9 @@ def test_cli_errors_are_one_line(db, tmp_path):
         busy.close()
     assert result.returncode == 1 and result.stderr.strip().splitlines() == [
         f"Error: --port {port}: 127.0.0.1:{port} is in use; choose another port, or --port 0 for a free one"]
+    unknown = run_cli("--db", db, "review", "--runs", "r1,nope", "--no-open", timeout=60)
+    assert unknown.returncode == 1 and unknown.stderr.strip().splitlines() == [
+        "Error: no run 'nope' in the store; see `prefstore runs`"]
     missing = run_cli("--db", tmp_path / "none.duckdb", "review", timeout=60)
     assert missing.returncode == 1 and missing.stderr.startswith("Error: no store at")
     report = run_cli("--db", db, "report", tmp_path / "r.html", timeout=120)
@@ -193,3 +203,15 @@ def test_a_non_loopback_host_warns_and_the_url_names_loopback(db):
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0
     assert proc.stderr.read().startswith("Warning: listening on 0.0.0.0: anyone who can reach this machine")
+
+
+def test_overview_links_encode_the_step():
+    from starlette.requests import Request
+
+    from prefstore.review.views.overview import _links
+
+    def request(query: bytes) -> Request:
+        return Request({"type": "http", "method": "GET", "path": "/", "query_string": query, "headers": []})
+
+    assert _links(request(b"")) == "/pairs?"
+    assert _links(request(b"step=a%26b%20c")) == "/pairs?step=a%26b+c&"

@@ -3,6 +3,7 @@ pages cover the pairs in order, filters, a pair's detail, the overview; the file
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -123,6 +124,24 @@ def test_filters(browser, db):
         Filters.parse({"state": "maybe"})
     with pytest.raises(BadOption, match="min_margin"):
         Filters.parse({"min_margin": "lots"})
+
+
+def test_the_split_filter_matches_a_default_export(browser, db, tmp_path):
+    # Filters(split=...) shows the examples a directory export with default options writes to that split
+    with PreferenceStore(db) as store:
+        manifest = store.export(tmp_path / "out")
+        owners: dict[tuple, set] = {}
+        for p in store.pairs():
+            prompt = p.prompt if isinstance(p.prompt, str) else p.prompt[-1].content
+            owners.setdefault((prompt, p.chosen_response, p.rejected_response), set()).add((p.run_id, p.example_id))
+    for split in ("train", "validation"):
+        lines = (tmp_path / "out" / manifest["splits"][split]["file"]).read_text().splitlines()
+        exported = set().union(*(owners[(x["prompt"], x["chosen_response"], x["rejected_response"])]
+                                 for x in map(json.loads, lines)))
+        rows = browser.page(Filters(split=split), limit=100_000)["rows"]
+        assert exported and {(r["run_id"], r["example_id"]) for r in rows} == exported, split
+        # the manifest counts example ids (runs of one id share a side)
+        assert len({example for _, example in exported}) == manifest["splits"][split]["examples"], split
 
 
 def test_pair_detail(browser, db):

@@ -215,3 +215,52 @@ def test_ingest_from_another_process_while_serving(browser, server):
     browser.goto(server["base"] + "/")
     runs = browser.locator("table.runs tbody tr").evaluate_all("rows => rows.map(r => r.dataset.run)")
     assert runs == ["r1", "r2", HOSTILE_RUN, "r3"]
+
+
+def test_exclude_and_undo_on_another_step(browser, server):
+    # the page's writes name the step it shows: a decision or undo there neither lands on the default step
+    # nor switches the server back to it
+    path = server["folder"] / "run4.json"
+    write_nat_eval(path, SampleSpec(n_items=5, seed=11, step_name="second_step"))
+    assert run_cli("--db", server["db"], "ingest", path, "--run-id", "r4").returncode == 0
+    page = browser
+    step = PairConfig(ttc_step_name="second_step")
+    page.goto(server["base"] + "/pairs?step=second_step")
+    with PreferenceStore(server["db"], read_only=True, wait=30) as store:
+        before = store.count_pairs(step)
+        logged = len(store.decisions())
+    assert before > 0
+    wait_reload(page, lambda: page.keyboard.press("Enter"))
+    assert "step=second_step" in page.url
+    wait_reload(page, lambda: page.keyboard.press("x"))
+    assert page.locator(".pairhead .badge.excluded").count() == 1
+    with PreferenceStore(server["db"], read_only=True, wait=30) as store:
+        assert store.count_pairs(step) == before - 1
+    wait_reload(page, lambda: page.keyboard.press("u"))
+    assert page.locator(".pairhead .badge.excluded").count() == 0
+    with PreferenceStore(server["db"], read_only=True, wait=30) as store:
+        assert store.count_pairs(step) == before
+        assert [d["action"] for d in store.decisions()[logged:]] == ["exclude", "undo"]
+
+
+def test_a_lint_error_is_shown_as_text(browser, server):
+    # an error from /lint is JSON that may quote stored names: the page shows it as text, never as markup
+    page = browser
+    hostile = '<img src=x onerror="window.pwned=1">'
+
+    def overview(route):
+        response = route.fetch()
+        route.fulfill(response=response, body=response.text().replace('data-fresh="yes"', 'data-fresh="no"'))
+
+    page.route(server["base"] + "/", overview)
+    page.route(server["base"] + "/lint*", lambda route: route.fulfill(
+        status=400, content_type="application/json", body=json.dumps({"error": hostile})))
+    try:
+        page.goto(server["base"] + "/")
+        page.wait_for_function("document.getElementById('lint').textContent.includes('onerror')")
+    finally:
+        page.unroute(server["base"] + "/lint*")
+        page.unroute(server["base"] + "/")
+    assert page.locator("#lint img").count() == 0
+    assert page.locator("#lint").inner_text() == "lint: " + hostile
+    assert page.evaluate("typeof window.pwned") == "undefined"

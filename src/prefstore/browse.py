@@ -40,7 +40,7 @@ import duckdb
 from . import queries
 from .decisions import active_rules, ruled_sql
 from .errors import BadOption, PrefstoreError
-from .lint import CHECK_NAMES, DEFAULT_SPLIT, run_lint
+from .lint import CHECK_NAMES, run_lint
 from .models import PairConfig
 from .pairs import check_runs, raw_pair_relation
 
@@ -182,21 +182,17 @@ def build_lint(cur: duckdb.DuckDBPyConnection, config: PairConfig, runs: Sequenc
     """Run lint (the report `prefstore lint` prints) and cache its findings per pair and the split."""
     report = run_lint(cur, config, runs, examples=examples)
     _create(cur, "review_lint", "review/lint_positions", None, catalog)
-    try:
-        cur.execute("SELECT 1 FROM export_rows LIMIT 0")
-    except duckdb.CatalogException:  # lint ran without the split check's export rows
-        queries.run(cur, "export/rows", DEFAULT_SPLIT)
-    _create(cur, "review_split", "review/split", None, catalog)
+    _create(cur, "review_split", "review/split", None, catalog)     # export_rows: left by split_leakage
     return report
 
 
 def build_cache(cur: duckdb.DuckDBPyConnection, config: PairConfig, runs: Sequence[str] | None,
                 catalog: str = "temp") -> None:
-    """Every cache table, lint excluded (empty), for one-off use (the report)."""
+    """The cache tables `overview` reads (pairs, rule and decision flags), for one-off use (the report,
+    store.overview); the lint, split and search tables only the page's filters read are left out."""
     build_pairs(cur, config, runs, catalog)
     build_rules(cur, config, runs, catalog)
     build_flags(cur, config, catalog)
-    empty_lint(cur, catalog)
 
 
 # -- reading the cache ---------------------------------------------------------------------------------
@@ -387,11 +383,7 @@ class Browser:
         metadata, the turn's other candidates ranked, its decisions, lint findings, neighbours."""
         with self.reading() as (cur, key):
             lint = self._lint_state(cur, key, filters.needs_lint)
-            located = queries.run(cur, "review/locate", {"chosen_seq": chosen_seq, "rejected_seq": rejected_seq}).fetchall()
-            if not located:
-                raise NoSuchPair(f"no pair {chosen_seq}-{rejected_seq} (chosen seq, rejected seq) under these "
-                                 f"pair options; the store may have changed")
-            pos = located[0][0]
+            pos = _locate(cur, chosen_seq, rejected_seq)
             with self._build:
                 self._search(cur, key, filters.search)
                 register_filtered(cur, Filters())
@@ -401,15 +393,7 @@ class Browser:
             turn = _rows(queries.run(cur, "review/turn", {
                 "run_id": row["run_id"], "example_id": row["example_id"], "turn_id": row["turn_id"]}))
             found = texts(cur, [row["chosen_seq"], row["rejected_seq"]] + [c["seq"] for c in turn], PAIR_CHARS)
-            keys = queries.run(cur, "review/candidate_keys", {"chosen_seq": chosen_seq,
-                                                              "rejected_seq": rejected_seq}).fetchall()
-            md5 = {seq: (p, r) for seq, p, r, _ in keys}
-            base = {seq: b for seq, _, _, b in keys}
-            decisions = _rows(queries.run(cur, "review/pair_decisions", {
-                "ttc_step_name": self.config.ttc_step_name, "base_example_id": base[chosen_seq],
-                "prompt_md5": md5[chosen_seq][0], "chosen_md5": md5[chosen_seq][1],
-                "rejected_md5": md5[rejected_seq][1], "rejected_prompt_md5": md5[rejected_seq][0]}))
-            decisions += self._rules_on(cur, row)
+            decisions = self._pair_decisions(cur, chosen_seq, rejected_seq) + self._rules_on(cur, row)
             findings = [] if lint["report"] is None else [
                 c for (c,) in queries.run(cur, "review/pair_findings", {"pos": pos}).fetchall()]
         decisions.sort(key=lambda d: d["decision_id"])
@@ -428,6 +412,18 @@ class Browser:
             "prompt": prompt, "turn": turn, "decisions": decisions, "findings": findings, "lint": lint,
             "around": around, "text_limit": PAIR_CHARS,
         }
+
+    def _pair_decisions(self, cur: duckdb.DuckDBPyConnection, chosen_seq: int,
+                        rejected_seq: int) -> list[dict[str, Any]]:
+        """The decisions naming this pair or either candidate, rules left out (no texts read)."""
+        keys = queries.run(cur, "review/candidate_keys", {"chosen_seq": chosen_seq,
+                                                          "rejected_seq": rejected_seq}).fetchall()
+        md5 = {seq: (p, r) for seq, p, r, _ in keys}
+        base = {seq: b for seq, _, _, b in keys}
+        return _rows(queries.run(cur, "review/pair_decisions", {
+            "ttc_step_name": self.config.ttc_step_name, "base_example_id": base[chosen_seq],
+            "prompt_md5": md5[chosen_seq][0], "chosen_md5": md5[chosen_seq][1],
+            "rejected_md5": md5[rejected_seq][1], "rejected_prompt_md5": md5[rejected_seq][0]}))
 
     def _rules_on(self, cur: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> list[dict[str, Any]]:
         """The rules in force that apply to this pair, as decision rows (each tested on the one pair)."""
@@ -448,9 +444,12 @@ class Browser:
 
     def latest_decision(self, chosen_seq: int, rejected_seq: int) -> int | None:
         """The newest decision in force naming this pair or one of its candidates (what `u` undoes);
-        rules are left out: undoing one changes every pair it matches."""
-        detail = self.pair(chosen_seq, rejected_seq, Filters())
-        ids = [d["decision_id"] for d in detail["decisions"] if d["active"] and d["target"] != "rule"]
+        rules are left out: undoing one changes every pair it matches. Reads the cache and the log only
+        (NoSuchPair as for `pair`), none of the pair page's texts, diff or lint."""
+        with self.reading() as (cur, _):
+            _locate(cur, chosen_seq, rejected_seq)
+            decisions = self._pair_decisions(cur, chosen_seq, rejected_seq)
+        ids = [d["decision_id"] for d in decisions if d["active"]]
         return max(ids) if ids else None
 
     def overview(self) -> dict[str, Any]:
@@ -547,6 +546,15 @@ class Browser:
                 cursor.interrupt()
         if thread is not None:
             thread.join()
+
+
+def _locate(cur: duckdb.DuckDBPyConnection, chosen_seq: int, rejected_seq: int) -> int:
+    """The cached pair's pos; NoSuchPair if the pair options give no such pair."""
+    located = queries.run(cur, "review/locate", {"chosen_seq": chosen_seq, "rejected_seq": rejected_seq}).fetchall()
+    if not located:
+        raise NoSuchPair(f"no pair {chosen_seq}-{rejected_seq} (chosen seq, rejected seq) under these "
+                         f"pair options; the store may have changed")
+    return located[0][0]
 
 
 def _shown(row: dict[str, Any]) -> tuple[int, int]:

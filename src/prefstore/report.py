@@ -18,8 +18,9 @@ import duckdb
 from markupsafe import Markup
 
 from ._version import __version__
-from .browse import build_cache, build_lint, overview
+from .browse import build_cache, overview
 from .export import atomic_path
+from .lint import run_lint
 from .models import PairConfig
 from .review.charts import overview_charts
 from .review.templating import STATIC, environment
@@ -31,7 +32,7 @@ def write_report(cur: duckdb.DuckDBPyConnection, out: str | os.PathLike, config:
     out = Path(out)
     build_cache(cur, config, runs, "temp")
     data = overview(cur, runs)
-    lint = build_lint(cur, config, runs, "temp", examples=3)
+    lint = run_lint(cur, config, runs, examples=3)     # the report only: no per-pair lint cache to filter by
     mode = ", ".join([config.ttc_step_name, "exhaustive" if config.exhaustive_pairs else "best vs worst"])
     html = environment().get_template("report.html").render(
         ov=data, charts=overview_charts(data), lint={"report": lint, "fresh": True, "running": False, "error": None},

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import click
 
-from ..errors import NoStore, UnknownRun
+from ..errors import NoStore
 from ..models import PairConfig
+from ..pairs import check_runs
 from ..render import out, warn
 from .options import open_store, pair_options, store_options, store_path
 
@@ -43,11 +44,8 @@ def review(host: str, port: int, open_browser: bool, author: str | None, config:
     path = store_path()
     if not Path(path).is_file():
         raise NoStore(f"no store at {path}; ingest a run first (prefstore --db {path} ingest FILE)")
-    with open_store() as store:          # migrates the store if needed
-        known = {r["run_id"] for r in store.runs()}
-    unknown = [r for r in runs or [] if r not in known]
-    if unknown:
-        raise UnknownRun(f"no run {', '.join(map(repr, unknown))} in the store; see `prefstore runs`")
+    with open_store() as store, store.cursor() as cur:    # migrates the store if needed
+        check_runs(cur, runs)
     if not is_loopback(host):
         warn(f"listening on {host}: anyone who can reach this machine and has the URL can read the store "
              f"and record decisions")

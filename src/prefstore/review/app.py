@@ -61,6 +61,12 @@ class Review:
                                         self.runs)
             return self._browser
 
+    @property
+    def current(self) -> Browser:
+        """The live browser as it is, never switching steps: for an error page, which must not rebuild
+        the cache or wait on the store."""
+        return self._browser
+
     def write(self, browser: Browser, action: Callable[[PreferenceStore], dict]) -> dict:
         """Run `action` on the store opened for writing, for that moment only (lint stops first)."""
         browser.interrupt_lint()
@@ -100,7 +106,7 @@ def page_error(request: Request, exc: Exception) -> Response:
     review: Review = request.app.state.review
     heading = {503: "The store is busy", 404: "Not found"}.get(status, "Cannot show this")
     return templates().TemplateResponse(request, "error.html", review.context(
-        request, review.browser(), "", status=status, heading=heading, message=message), status_code=status)
+        request, review.current, "", status=status, heading=heading, message=message), status_code=status)
 
 
 def create_app(review: Review, host: str, port: int) -> Starlette:

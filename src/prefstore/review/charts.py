@@ -34,14 +34,14 @@ def _px(value: float) -> float:
     return round(value, 1)
 
 
-def histogram(title: str, bins: Sequence[dict[str, Any]], series: str = "all", note: str = "",
+def histogram(title: str, bins: Sequence[dict[str, Any]], note: str = "",
               label: str = "range") -> dict[str, Any]:
     """One bar per bin (`lo`, `hi`, `n`): the chart dict `_charts.html` draws."""
-    return grouped(title, [(series, bins)], note=note, label=label)
+    return grouped(title, [("all", bins)], note=note, label=label)
 
 
 def grouped(title: str, series: Sequence[tuple[str, Sequence[dict[str, Any]]]], note: str = "",
-            label: str = "range", inclusive: bool = False) -> dict[str, Any]:
+            label: str = "range") -> dict[str, Any]:
     """Bars of several series side by side in each bin (the bins of every series are the same)."""
     n_bins = max((len(b) for _, b in series), default=0)
     plot_w = WIDTH - PAD_LEFT - PAD_RIGHT

@@ -37,11 +37,15 @@
 
   function pairOf(el) { return el.dataset.pair.split("-").map(Number); }
 
+  // the step name the page shows (null: the default); every write names it, or the server would decide
+  // on (and switch its cache to) the default step
+  var step = new URLSearchParams(location.search).get("step");
+
   function act(action, pair) {
     if (!pair) { return; }
-    var body = {action: action, pairs: [pair]};
+    var body = {action: action, pairs: [pair], step: step};
     if (action === "undo") {
-      post("/api/undo", {pair: pair}).then(function (d) { reloadKeeping(d.message); }, function (e) { flash(e.message, true); });
+      post("/api/undo", {pair: pair, step: step}).then(function (d) { reloadKeeping(d.message); }, function (e) { flash(e.message, true); });
       return;
     }
     if (action === "note") {
@@ -114,7 +118,7 @@
   });
   document.querySelectorAll("[data-undo]").forEach(function (b) {
     b.addEventListener("click", function () {
-      post("/api/undo", {decision_id: Number(b.dataset.undo)}).then(function (d) { reloadKeeping(d.message); },
+      post("/api/undo", {decision_id: Number(b.dataset.undo), step: step}).then(function (d) { reloadKeeping(d.message); },
                                                                  function (e) { flash(e.message, true); });
     });
   });
@@ -122,12 +126,24 @@
   // lint on the overview: fetched after the page, as it can take a while on a big store
   var lint = document.getElementById("lint");
   if (lint && lint.dataset.fresh !== "yes") {
+    // only a 200 is the server's rendered summary; an error is JSON that may quote stored names: text only
+    var lintFailed = function (message) {
+      lint.textContent = "lint: " + message;
+      flash("lint: " + message, true);
+    };
     var poll = function () {
-      fetch(lint.dataset.lintUrl, {credentials: "same-origin"}).then(function (r) { return r.text().then(function (t) { return [r, t]; }); })
-        .then(function (rt) {
-          lint.innerHTML = rt[1];
-          if (rt[0].headers.get("X-Lint-Fresh") !== "yes") { setTimeout(poll, 1000); } else { lint.dataset.fresh = "yes"; }
-        });
+      fetch(lint.dataset.lintUrl, {credentials: "same-origin"})
+        .then(function (r) {
+          if (!r.ok) {
+            return r.json().catch(function () { return {}; })
+              .then(function (data) { lintFailed(data.error || r.statusText); });
+          }
+          return r.text().then(function (html) {
+            lint.innerHTML = html;
+            if (r.headers.get("X-Lint-Fresh") !== "yes") { setTimeout(poll, 1000); } else { lint.dataset.fresh = "yes"; }
+          });
+        })
+        .catch(function (e) { lintFailed(e.message); });
     };
     poll();
   }

@@ -6,8 +6,10 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ...browse import Filters
 from ..charts import overview_charts
 from ..templating import templates
+from .pairs import filter_query
 
 
 def page(request: Request) -> Response:
@@ -25,14 +27,13 @@ def page(request: Request) -> Response:
 def lint(request: Request) -> Response:
     review = request.app.state.review
     browser = review.browser(request.query_params.get("step"))
-    state = browser.lint(wait=False)
-    if not state["fresh"]:
-        state = browser.start_lint()
+    state = browser.start_lint()    # the state as it is, lint started if stale: one store attach per poll
     response = templates().TemplateResponse(request, "_lint.html", {"lint": state, "link_checks": _links(request)})
     response.headers["X-Lint-Fresh"] = "yes" if state["fresh"] else "no"
     return response
 
 
 def _links(request: Request) -> str:
-    step = request.query_params.get("step")
-    return "/pairs?" + (f"step={step}&" if step else "")
+    """The pair list's URL keeping the step (encoded like every other link), ready for one more filter."""
+    query = filter_query(request, Filters())
+    return f"/pairs{query}&" if query else "/pairs?"

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ...browse import PAGE_SIZE, STATES, Filters
+from ...browse import PAGE_SIZE, SPLITS, STATES, Filters
 from ...errors import BadOption
 from ...lint import CHECK_NAMES
 from ..templating import templates
@@ -43,7 +43,7 @@ def page(request: Request) -> Response:
     return templates().TemplateResponse(request, "pairs.html", review.context(
         request, browser, "pairs", page=data, f=filters, steps=data["steps"],
         step=browser.config.ttc_step_name, runs=data["runs"],
-        checks=CHECK_NAMES, states=STATES, page_size=PAGE_SIZE,
+        checks=CHECK_NAMES, states=STATES, splits=SPLITS, page_size=PAGE_SIZE,
         query=filter_query(request, filters),
         prev_query=filter_query(request, filters, before=rows[0]["pos"]) if rows else "",
         next_query=filter_query(request, filters, after=rows[-1]["pos"]) if rows else ""))
