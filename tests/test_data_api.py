@@ -389,6 +389,33 @@ def test_iter_trajectories_yields_one_example_at_a_time(mixed):
     assert len(ids) == len(set(ids)) > 10
 
 
+def test_iter_trajectories_holds_one_example_not_the_collection(tmp_path):
+    """Streaming keeps the texts of the batch being read and one example's objects: its peak is
+    well under that of building the whole collection (which it would reach if it built all first)."""
+    import dataclasses
+    import gc
+    import tracemalloc
+
+    from prefstore.sample_data import SCALES
+    path = tmp_path / "w.json"
+    write_nat_eval(path, dataclasses.replace(SCALES["demo"], n_items=300, seed=4))
+    with PreferenceStore(tmp_path / "s.duckdb") as store:
+        store.ingest_nat_eval(path)
+
+        def peak(build) -> int:
+            gc.collect()
+            tracemalloc.start()
+            try:
+                build()
+                return tracemalloc.get_traced_memory()[1]
+            finally:
+                tracemalloc.stop()
+
+        whole = peak(store.trajectories)
+        streamed = peak(lambda: sum(1 for _ in store.iter_trajectories()))
+    assert streamed < 0.6 * whole, (streamed, whole)
+
+
 def test_trajectories_export_file_equals_the_collection(mixed, tmp_path):
     config = PairConfig(exhaustive_pairs=False)
     mixed.export(tmp_path / "t.json", config, ExportOptions(dedup=False))
