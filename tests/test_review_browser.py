@@ -264,3 +264,39 @@ def test_a_lint_error_is_shown_as_text(browser, server):
     assert page.locator("#lint img").count() == 0
     assert page.locator("#lint").inner_text() == "lint: " + hostile
     assert page.evaluate("typeof window.pwned") == "undefined"
+
+
+def test_keys_k_n_and_help_and_bulk_flip(browser, server):
+    page = browser
+    page.goto(server["base"] + "/pairs?run_id=r2")
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    page.keyboard.press("k")
+    assert page.locator("tr.pair").nth(1).get_attribute("class").split()[-1] == "selected"
+    wait_reload(page, lambda: page.keyboard.press("Enter"))
+    here = page.locator(".pairhead").get_attribute("data-pair")
+    wait_reload(page, lambda: page.keyboard.press("k"))
+    assert page.locator(".pairhead").get_attribute("data-pair") != here
+    wait_reload(page, lambda: page.keyboard.press("j"))
+    assert page.locator(".pairhead").get_attribute("data-pair") == here
+    # n asks for the note (the dialog handler answers) and records it on this pair
+    wait_reload(page, lambda: page.keyboard.press("n"))
+    with PreferenceStore(server["db"], read_only=True, wait=30) as store:
+        note = store.decisions()[-1]
+    assert (note["action"], note["note"], note["targets"]) == ("note", "checked by the browser test", 1)
+    # ? shows the keys, ? again hides them
+    assert page.locator("#help").is_hidden()
+    page.keyboard.press("?")
+    assert page.locator("#help").is_visible() and "exclude" in page.locator("#help").inner_text().lower()
+    page.keyboard.press("?")
+    assert page.locator("#help").is_hidden()
+    # a bulk flip applies to the whole filter result, as one decision
+    page.goto(server["base"] + "/pairs?run_id=r2&max_margin=0.2")
+    count = int(page.locator("#count").get_attribute("data-pairs"))
+    assert count > 0
+    wait_reload(page, lambda: page.click("button[data-bulk=flip]"))
+    with PreferenceStore(server["db"], read_only=True, wait=30) as store:
+        bulk = store.decisions()[-1]
+        flipped = sum(p.flipped for p in store.pairs(runs=["r2"]) if abs(p.score_diff) <= 0.2)
+    assert (bulk["action"], bulk["targets"], bulk["source"]) == ("flip", count, "review")
+    assert flipped >= 1
