@@ -209,6 +209,27 @@ def test_overview_and_report(db, tmp_path):
     assert "<link" not in text and "@import" not in text
 
 
+def test_overview_counts_decisions_and_rejects_per_run(db, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps([{"id": "q", "intermediate_steps": [{"payload": {
+        "event_type": "TTC_END", "name": "dpo_candidate_move", "UUID": "u",
+        "data": {"turn_id": "t", "candidate_index": 0, "score": "high", "input": "p", "output": "o"}}}]}]))
+    with PreferenceStore(db) as store:
+        store.ingest_nat_eval(bad, run_id="bad")
+        r1 = store.pairs(runs=["r1"])
+        before = {r["run_id"]: r for r in store.overview()["runs"]}
+        store.exclude(pairs=[r1[0]])
+        store.flip(pairs=[r1[1]])
+        store.note("look", pairs=[r1[2]])
+        after = {r["run_id"]: r for r in store.overview()["runs"]}
+        _, ((rejects,),) = store.query("SELECT count(*) FROM rejects WHERE run_id = 'bad'")
+    assert (before["r1"]["excluded"], before["r1"]["flipped"], before["r1"]["noted"]) == (0, 0, 0)
+    assert (after["r1"]["excluded"], after["r1"]["flipped"], after["r1"]["noted"]) == (1, 1, 1)
+    assert after["r1"]["pairs"] == before["r1"]["pairs"] - 1
+    assert after["r2"] == before["r2"]
+    assert after["bad"]["rejects"] == rejects == 1 and after["r1"]["rejects"] == 0
+
+
 def test_a_store_path_with_quotes_is_attached_as_a_literal(tmp_path):
     """The Scratch attaches the file by a string literal sqlglot writes: quotes in the path stay data."""
     folder = tmp_path / "it's a 'store'; DROP"
