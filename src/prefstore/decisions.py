@@ -57,7 +57,7 @@ def register_pair_rows(cur: duckdb.DuckDBPyConnection, raw: duckdb.DuckDBPyRelat
     through unchanged (no hashing: the common case costs nothing).
     """
     cur.register("raw_pair_rows", raw)
-    if not config.apply_decisions or not any(pending(cur)):
+    if not config.apply_decisions or not pending(cur):
         cur.register("pair_rows", cur.sql("SELECT *, false AS flipped, false AS excluded FROM raw_pair_rows"))
         return
     cur.register("ruled_pair_rows", cur.sql(ruled_sql(active_rules(cur))))
@@ -65,9 +65,9 @@ def register_pair_rows(cur: duckdb.DuckDBPyConnection, raw: duckdb.DuckDBPyRelat
     cur.register("pair_rows", applied if keep_excluded else applied.filter("NOT excluded"))
 
 
-def pending(cur: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:
-    """Exclude/flip decisions in force: (on pairs, on candidates, rules)."""
-    return tuple(queries.run(cur, "decisions/pending").fetchall()[0])
+def pending(cur: duckdb.DuckDBPyConnection) -> bool:
+    """Whether any exclude or flip decision is in force."""
+    return bool(queries.run(cur, "decisions/pending").fetchall()[0][0])
 
 
 def active_rules(cur: duckdb.DuckDBPyConnection) -> list[tuple[int, str, exp.Expression]]:
