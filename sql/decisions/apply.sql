@@ -16,31 +16,35 @@ WITH pair_targets AS (
     FROM active_targets
     WHERE kind = 'pair' AND step_name = $ttc_step_name
 ),
+-- Each candidate of the paired step in a base example some decision names is hashed once here
+-- (prompt and response), not once per pair it is in; the pair rows are read once, in `flagged`.
+keyed AS (
+    SELECT seq, base_example_id, md5(CAST(prompt AS VARCHAR)) AS prompt_md5, md5(response) AS response_md5
+    FROM candidates
+    WHERE step_name = $ttc_step_name
+      AND base_example_id IN (SELECT base_example_id FROM active_targets
+                              WHERE (kind = 'pair' AND step_name = $ttc_step_name)
+                                 OR (kind = 'candidate' AND action = 'exclude'))
+),
 excluded_candidates AS (
-    SELECT DISTINCT c.seq
-    FROM candidates AS c
+    SELECT DISTINCT k.seq
+    FROM keyed AS k
     JOIN active_targets AS t
-      ON t.kind = 'candidate' AND t.action = 'exclude' AND c.base_example_id = t.base_example_id
-    WHERE md5(c.response) = t.response_md5 AND md5(CAST(c.prompt AS VARCHAR)) = t.prompt_md5
+      ON t.kind = 'candidate' AND t.action = 'exclude' AND k.base_example_id = t.base_example_id
+     AND k.prompt_md5 = t.prompt_md5 AND k.response_md5 = t.response_md5
 ),
--- Only the pairs of examples some pair decision names are hashed.
-touched AS (
-    SELECT chosen_seq, rejected_seq, base_example_id,
-           md5(CAST(prompt AS VARCHAR)) AS prompt_md5,
-           md5(chosen_response) AS chosen_md5,
-           md5(rejected_response) AS rejected_md5
-    FROM ruled_pair_rows
-    WHERE base_example_id IN (SELECT base_example_id FROM pair_targets)
-),
+-- A pair key names the chosen candidate (base example, prompt, response) and the rejected
+-- response; the (chosen seq, rejected seq) combinations that fit it meet the pair rows by seq.
 pair_hits AS (
-    SELECT h.chosen_seq, h.rejected_seq,
+    SELECT c.seq AS chosen_seq, r.seq AS rejected_seq,
            bool_or(t.action = 'exclude') AS excluded,
            bool_or(t.action = 'flip') AS flipped
-    FROM touched AS h
-    JOIN pair_targets AS t
-      ON t.base_example_id = h.base_example_id AND t.prompt_md5 = h.prompt_md5
-     AND t.chosen_md5 = h.chosen_md5 AND t.rejected_md5 = h.rejected_md5
-    GROUP BY h.chosen_seq, h.rejected_seq
+    FROM pair_targets AS t
+    JOIN keyed AS c
+      ON c.base_example_id = t.base_example_id AND c.prompt_md5 = t.prompt_md5 AND c.response_md5 = t.chosen_md5
+    JOIN keyed AS r
+      ON r.base_example_id = t.base_example_id AND r.response_md5 = t.rejected_md5
+    GROUP BY c.seq, r.seq
 ),
 flagged AS (
     SELECT

@@ -1,18 +1,23 @@
 -- decisions/target_matches: for each decision with targets, how many of its targets match now:
--- pair targets a pair of the relation `ruled_pair_rows` (the pairs of the listing's pair
--- options, before decisions), candidate targets a stored candidate.
+-- pair targets a pair of the relation `raw_pair_rows` (the pairs of the listing's pair options,
+-- before decisions), candidate targets a stored candidate. Pairs are keyed through the md5s of
+-- their candidates, each candidate of a named base example hashed once (as sql/decisions/apply.sql).
 -- Parameters: $ttc_step_name.
 -- Rows: decision_id, matches.
-WITH pair_keys AS (
-    SELECT DISTINCT base_example_id, md5(CAST(prompt AS VARCHAR)) AS prompt_md5,
-           md5(chosen_response) AS chosen_md5, md5(rejected_response) AS rejected_md5
-    FROM ruled_pair_rows
-    WHERE base_example_id IN (SELECT base_example_id FROM decision_targets WHERE kind = 'pair')
+WITH keyed AS (
+    SELECT seq, base_example_id, md5(CAST(prompt AS VARCHAR)) AS prompt_md5, md5(response) AS response_md5
+    FROM candidates
+    WHERE base_example_id IN (SELECT base_example_id FROM decision_targets)
+),
+pair_keys AS (
+    SELECT DISTINCT c.base_example_id, c.prompt_md5, c.response_md5 AS chosen_md5, r.response_md5 AS rejected_md5
+    FROM raw_pair_rows AS p
+    JOIN keyed AS c ON c.seq = p.chosen_seq
+    JOIN keyed AS r ON r.seq = p.rejected_seq
 ),
 candidate_keys AS (
-    SELECT DISTINCT base_example_id, md5(CAST(prompt AS VARCHAR)) AS prompt_md5, md5(response) AS response_md5
-    FROM candidates
-    WHERE base_example_id IN (SELECT base_example_id FROM decision_targets WHERE kind = 'candidate')
+    SELECT DISTINCT base_example_id, prompt_md5, response_md5
+    FROM keyed
 )
 SELECT t.decision_id,
        count(*) FILTER (WHERE (t.kind = 'pair' AND t.step_name = $ttc_step_name AND EXISTS (

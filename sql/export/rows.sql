@@ -10,8 +10,9 @@
 -- num_candidates, chosen_seq, rejected_seq, flipped (a decision swapped chosen
 -- and rejected: the prompt is the rejected candidate's), message_prompt (the prompt is a
 -- message list), text_bytes (the three texts' UTF-8 bytes), position (output
--- order; gaps where dedup or sampling dropped a pair) and split ('train' or
--- 'validation'); stored in position order.
+-- order; gaps where dedup or sampling dropped a pair), split ('train' or
+-- 'validation') and group_seq (the first arrival, example_seq, of the pair's
+-- group: one per base_example_id); stored in position order.
 -- Steps, in this order:
 -- Examples group by base_example_id (the `nat eval --reps` copies of one
 -- question are one group; otherwise a group is one example).
@@ -42,14 +43,13 @@
 -- positions then have gaps, never collisions).
 CREATE OR REPLACE TEMP TABLE export_rows AS
 WITH keys AS MATERIALIZED (
-    SELECT example_seq, turn_seq, pair_rank, reward, num_candidates, chosen_seq, rejected_seq, flipped
+    SELECT example_seq, turn_seq, pair_rank, reward, num_candidates, chosen_seq, rejected_seq, flipped,
+           base_example_id
     FROM pair_rows
 ),
 texts AS MATERIALIZED (
     SELECT
         seq,
-        example_id,
-        base_example_id,
         CASE WHEN $dedup OR $max_pairs IS NOT NULL THEN md5_number(CAST(prompt AS VARCHAR)) END AS prompt_md5,
         CASE WHEN $dedup OR $max_pairs IS NOT NULL THEN md5_number(response) END AS response_md5,
         strlen(CAST(prompt AS VARCHAR)) AS prompt_bytes,
@@ -59,10 +59,11 @@ texts AS MATERIALIZED (
     WHERE seq BETWEEN (SELECT min(least(example_seq, chosen_seq, rejected_seq)) FROM keys)
                   AND (SELECT max(greatest(example_seq, chosen_seq, rejected_seq)) FROM keys)
 ),
+-- A pair carries its example's base_example_id (the chosen candidate's, as the pair query
+-- returned it): every candidate of one example has the same one.
 examples AS (
-    SELECT e.example_seq, t.example_id, t.base_example_id
-    FROM (SELECT DISTINCT example_seq FROM keys) AS e
-    JOIN texts AS t ON t.seq = e.example_seq
+    SELECT DISTINCT example_seq, base_example_id
+    FROM keys
 ),
 -- A group is every example of one base_example_id (the `nat eval --reps`
 -- copies of one question; a group of one otherwise).
@@ -79,6 +80,7 @@ group_stats AS (
 group_rank AS (
     SELECT
         base_example_id,
+        group_seq,
         row_number() OVER (ORDER BY mean_reward DESC, group_seq) AS easy_rank,
         row_number() OVER (ORDER BY mean_reward ASC, group_seq) AS hard_rank,
         count(*) OVER () AS n_groups
@@ -88,6 +90,7 @@ kept_examples AS (
     SELECT
         x.example_seq,
         x.base_example_id,
+        g.group_seq,
         CASE $order
             WHEN 'easy-first' THEN g.easy_rank
             WHEN 'hard-first' THEN g.hard_rank
@@ -172,7 +175,7 @@ group_split AS (
 )
 SELECT
     s.example_seq, s.turn_seq, s.pair_rank, s.reward, s.num_candidates, s.chosen_seq, s.rejected_seq,
-    s.flipped, s.message_prompt, s.text_bytes, s.position, x.split
+    s.flipped, s.message_prompt, s.text_bytes, s.position, x.split, e.group_seq
 FROM sampled AS s
 JOIN kept_examples AS e ON e.example_seq = s.example_seq
 JOIN group_split AS x ON x.base_example_id = e.base_example_id

@@ -57,7 +57,7 @@ def register_pair_rows(cur: duckdb.DuckDBPyConnection, raw: duckdb.DuckDBPyRelat
     through unchanged (no hashing: the common case costs nothing).
     """
     cur.register("raw_pair_rows", raw)
-    if not config.apply_decisions or not any(pending(cur)):
+    if not config.apply_decisions or not pending(cur):
         cur.register("pair_rows", cur.sql("SELECT *, false AS flipped, false AS excluded FROM raw_pair_rows"))
         return
     cur.register("ruled_pair_rows", cur.sql(ruled_sql(active_rules(cur))))
@@ -65,9 +65,9 @@ def register_pair_rows(cur: duckdb.DuckDBPyConnection, raw: duckdb.DuckDBPyRelat
     cur.register("pair_rows", applied if keep_excluded else applied.filter("NOT excluded"))
 
 
-def pending(cur: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:
-    """Exclude/flip decisions in force: (on pairs, on candidates, rules)."""
-    return tuple(queries.run(cur, "decisions/pending").fetchall()[0])
+def pending(cur: duckdb.DuckDBPyConnection) -> bool:
+    """Whether any exclude or flip decision is in force."""
+    return bool(queries.run(cur, "decisions/pending").fetchall()[0][0])
 
 
 def active_rules(cur: duckdb.DuckDBPyConnection) -> list[tuple[int, str, exp.Expression]]:
@@ -187,8 +187,17 @@ def check_rule(cur: duckdb.DuckDBPyConnection, where: str, raw: duckdb.DuckDBPyR
 
 def count_rule(cur: duckdb.DuckDBPyConnection, tree: exp.Expression) -> int:
     """How many rows of `raw_pair_rows` the rule applies to."""
-    query = exp.select(exp.func("count", exp.Star())).from_("raw_pair_rows").where(_applies(tree))
-    return cur.sql(query.sql(dialect="duckdb")).fetchall()[0][0]
+    return count_rules(cur, [tree])[0]
+
+
+def count_rules(cur: duckdb.DuckDBPyConnection, trees: Sequence[exp.Expression]) -> list[int]:
+    """How many rows of `raw_pair_rows` each rule applies to, in one pass over the pair rows."""
+    if not trees:
+        return []
+    counts = [exp.alias_(exp.Filter(this=exp.func("count", exp.Star()), expression=exp.Where(this=_applies(tree))),
+                         f"rule_{i}") for i, tree in enumerate(trees)]
+    query = exp.select(*counts).from_("raw_pair_rows")
+    return list(cur.sql(query.sql(dialect="duckdb")).fetchall()[0])
 
 
 def _pair_seqs(ref: PairRef) -> tuple[int, int]:
@@ -258,14 +267,14 @@ def with_matches(cur: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]], raw
     """The log with, per decision, how many of its targets (pairs, candidates) or pairs (rules)
     match now among the pair rows `raw` (of `config`), and `orphan`: in force but matching nothing."""
     cur.register("raw_pair_rows", raw)
-    cur.register("ruled_pair_rows", cur.sql("SELECT * FROM raw_pair_rows"))
     matches = dict(queries.run(cur, "decisions/target_matches", {"ttc_step_name": config.ttc_step_name}).fetchall())
+    rules = [row for row in rows if row["target"] == "rule"]
+    for row, count in zip(rules, count_rules(cur, [check_predicate(row["rule"], RULE_COLUMNS) for row in rules])):
+        row["matches"] = count
     for row in rows:
-        if row["target"] == "rule":
-            row["matches"] = count_rule(cur, check_predicate(row["rule"], RULE_COLUMNS))
-        elif row["target"] in ("pairs", "candidates"):
+        if row["target"] in ("pairs", "candidates"):
             row["matches"] = matches.get(row["decision_id"], 0)
-        else:
+        elif row["target"] != "rule":
             row["matches"] = None
         row["orphan"] = bool(row["active"] and row["matches"] == 0)
     return rows

@@ -437,8 +437,9 @@ def iter_trajectory_groups(cur: duckdb.DuckDBPyConnection, config: PairConfig,
 def _trajectory_batches(cur: duckdb.DuckDBPyConnection) -> Iterator[tuple[dict, Iterator[tuple]]]:
     """Per batch of positions: its candidates by seq, then its pair rows (fetched as read)."""
     for first, last in batches(cur):
+        bounds = {"first": first, "last": last}
+        candidates = {row[0]: row for row in queries.run(cur, "export/batch_candidates", bounds).fetchall()}
         select_batch(cur, first, last)
-        candidates = {row[0]: row for row in queries.run(cur, "export/batch_candidates").fetchall()}
         yield candidates, _fetch_all(queries.run(cur, "export/format_trajectories"))
 
 

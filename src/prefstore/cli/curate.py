@@ -64,13 +64,9 @@ def decisions(config: PairConfig, runs: list[str] | None, fmt: str) -> None:
     if fmt in ("json", "jsonl"):
         render_json(rows, fmt)
         return
-    render_rows(LOG_COLUMNS, [tuple(_cell(row[c]) for c in LOG_COLUMNS) for row in rows], fmt,
+    render_rows(LOG_COLUMNS, [tuple(row[c] for c in LOG_COLUMNS) for row in rows], fmt,
                 title=f"decisions ({sum(r['active'] for r in rows)} in force, "
                       f"{sum(r['orphan'] for r in rows)} matching nothing now)")
-
-
-def _cell(value):
-    return json.dumps(value) if isinstance(value, (dict, list)) else value
 
 
 @click.command()
