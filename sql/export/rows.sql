@@ -43,8 +43,7 @@
 -- positions then have gaps, never collisions).
 CREATE OR REPLACE TEMP TABLE export_rows AS
 WITH keys AS MATERIALIZED (
-    SELECT example_seq, turn_seq, pair_rank, reward, num_candidates, chosen_seq, rejected_seq, flipped,
-           base_example_id
+    SELECT example_seq, turn_seq, pair_rank, reward, num_candidates, chosen_seq, rejected_seq, flipped
     FROM pair_rows
 ),
 texts AS MATERIALIZED (
@@ -59,11 +58,12 @@ texts AS MATERIALIZED (
     WHERE seq BETWEEN (SELECT min(least(example_seq, chosen_seq, rejected_seq)) FROM keys)
                   AND (SELECT max(greatest(example_seq, chosen_seq, rejected_seq)) FROM keys)
 ),
--- A pair carries its example's base_example_id (the chosen candidate's, as the pair query
--- returned it): every candidate of one example has the same one.
+-- Each example's base_example_id, read from its first candidate (every candidate of one example
+-- has the same one): one row per example, not a string per pair or per candidate.
 examples AS (
-    SELECT DISTINCT example_seq, base_example_id
-    FROM keys
+    SELECT e.example_seq, c.base_example_id
+    FROM (SELECT DISTINCT example_seq FROM keys) AS e
+    JOIN candidates AS c ON c.seq = e.example_seq
 ),
 -- A group is every example of one base_example_id (the `nat eval --reps`
 -- copies of one question; a group of one otherwise).
