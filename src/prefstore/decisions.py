@@ -152,14 +152,12 @@ def undo(cur: duckdb.DuckDBPyConnection, decision_id: int, note: str | None = No
     """Append an undo of `decision_id` (inside the caller's transaction); the undone decision stays in the log."""
     if source not in SOURCES:
         raise BadOption(f"source: expected one of {', '.join(SOURCES)}; got {source!r}")
-    target = cur.execute("SELECT action FROM decisions WHERE decision_id = $id", {"id": decision_id}).fetchall()
-    target = target[0] if target else None
-    if target is None:
+    state = queries.run(cur, "decisions/undo_state", {"decision_id": decision_id}).fetchall()
+    if not state:
         raise BadOption(f"no decision {decision_id} in the log; see `prefstore decisions`")
-    if target[0] == "undo":
+    ((action, done),) = state
+    if action == "undo":
         raise BadOption(f"decision {decision_id} is an undo; undo cannot be undone, record the decision again")
-    done = cur.execute("SELECT min(decision_id) FROM decisions WHERE action = 'undo' AND undoes = $id",
-                       {"id": decision_id}).fetchall()[0][0]
     if done is not None:
         raise BadOption(f"decision {decision_id} was already undone by decision {done}")
     new_id = queries.run(cur, "decisions/next_id").fetchall()[0][0]
@@ -214,18 +212,13 @@ def _record_pairs(cur: duckdb.DuckDBPyConnection, decision_id: int, seqs: list[t
     if not seqs:
         raise BadOption("no pairs given")
     wanted = sorted(set(seqs))
-    found = cur.execute(
-        "SELECT k.c, k.r, c.run_id, c.example_id, c.turn_id, c.candidate_index, r.candidate_index "
-        "FROM (SELECT unnest(CAST($c AS BIGINT[])) AS c, unnest(CAST($r AS BIGINT[])) AS r) AS k "
-        "JOIN candidates AS c ON c.seq = k.c JOIN candidates AS r ON r.seq = k.r "
-        "WHERE c.base_example_id = r.base_example_id AND c.step_name = r.step_name ORDER BY k.c, k.r",
-        {"c": [c for c, _ in wanted], "r": [r for _, r in wanted]}).fetchall()
+    seqs = {"chosen_seqs": [c for c, _ in wanted], "rejected_seqs": [r for _, r in wanted]}
+    found = queries.run(cur, "decisions/find_pairs", seqs).fetchall()
     if len(found) != len(wanted):
         missing = sorted(set(wanted) - {(c, r) for c, r, *_ in found})
         raise BadOption(f"no such pair: candidates {missing[0]} (chosen seq, rejected seq) are not two "
                         f"candidates of one (base) example and step in this store")
-    queries.run(cur, "decisions/pair_targets", {
-        "decision_id": decision_id, "chosen_seqs": [c for c, _ in wanted], "rejected_seqs": [r for _, r in wanted]})
+    queries.run(cur, "decisions/pair_targets", {"decision_id": decision_id, **seqs})
     _, _, run_id, example_id, turn_id, chosen_index, rejected_index = found[0]
     return {"pairs": len(wanted), "first": {"run_id": run_id, "example_id": example_id, "turn_id": turn_id,
                                              "chosen_index": chosen_index, "rejected_index": rejected_index}}
@@ -235,9 +228,7 @@ def _record_candidates(cur: duckdb.DuckDBPyConnection, decision_id: int, seqs: l
     if not seqs:
         raise BadOption("no candidates given")
     wanted = sorted(set(seqs))
-    found = cur.execute(
-        "SELECT seq, run_id, example_id, turn_id, candidate_index FROM candidates "
-        "WHERE array_contains(CAST($s AS BIGINT[]), seq) ORDER BY seq", {"s": wanted}).fetchall()
+    found = queries.run(cur, "decisions/find_candidates", {"seqs": wanted}).fetchall()
     if len(found) != len(wanted):
         missing = sorted(set(wanted) - {row[0] for row in found})
         raise BadOption(f"no candidate with seq {missing[0]} in this store")
