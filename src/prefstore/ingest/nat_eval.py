@@ -22,7 +22,7 @@ from ..models import IngestReport
 from . import chunks
 from .digest import Digest, background_digest
 from .files import check_nat_file
-from .runs import Transaction, first_line, store_run
+from .runs import Transaction, first_line, run_digest, store_run
 
 MIN_OBJECT_BYTES = 16 << 20
 # NAT's defaults for a dataset's `id_key` and `structure.trajectory_key`.
@@ -51,7 +51,7 @@ def ingest_nat_eval(
     check_nat_file(file)
     keys = item_keys(id_key, steps_key)
 
-    with background_digest(file) as digest:
+    with background_digest(file, lambda sha: nat_eval_digest(sha, keys)) as digest:
         def stage(cur: duckdb.DuckDBPyConnection) -> bool:
             """The typed one-pass read when it can stand (True: `checked` is ready), else the robust read."""
             if stage_typed(cur, file, digest, keys):
@@ -63,6 +63,15 @@ def ingest_nat_eval(
             return False
 
         return store_run(cur, transaction, stage, run_id, digest, "nat_eval", str(file), meta, replace)
+
+
+def nat_eval_digest(file_sha: str, keys: tuple[str, str]) -> str:
+    """The run's identity: the file's digest, mixed with the item keys when they are not NAT's
+    defaults (other keys read other ids and steps; the defaults keep the file's digest, as before)."""
+    if keys == (DEFAULT_ID_KEY, DEFAULT_STEPS_KEY):
+        return file_sha
+    id_key, steps_key = keys
+    return run_digest("nat-eval", (file_sha, f"id_key={id_key}", f"steps_key={steps_key}"))
 
 
 def item_keys(id_key: str, steps_key: str) -> tuple[str, str]:

@@ -8,8 +8,9 @@ the transaction it is handed, so a failure leaves the store as it was.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import duckdb
@@ -34,6 +35,12 @@ NO_ID = "item has no usable id (string or number)"
 def default_run_id(sha256: str) -> str:
     """Runs without an explicit id are named by their content: same bytes, same run."""
     return sha256[:16]
+
+
+def run_digest(kind: str, parts: Sequence[str]) -> str:
+    """A run's identity from its sources' digests and the options that change what is read from
+    them: other options give other rows, so they must not pass for the run already stored."""
+    return hashlib.sha256("\0".join((kind, *parts)).encode()).hexdigest()
 
 
 def store_run(cur: duckdb.DuckDBPyConnection, transaction: Transaction, stage: Stage, run_id: str | None,
