@@ -38,16 +38,13 @@ from pydantic import Field
 
 from .errors import BadInput
 from .models import ExportOptions, PairConfig
-from .nat_config import WarnsUnknownKeys
+from .nat_config import PAIR_FIELDS, WarnsUnknownKeys
 from .store import PreferenceStore
 
 logger = logging.getLogger(__name__)
 
 BACKEND = "prefstore"
 DEFAULT_OUTPUT_DIR = "./.tmp/nat/finetuning/prefstore_datasets"
-# The PairConfig fields a prefstore_dpo_traj_builder config carries (its dump is in each run's meta).
-_PAIR_FIELDS = ("ttc_step_name", "exhaustive_pairs", "min_score_diff", "max_pairs_per_turn",
-                "reward_from_score_diff", "require_multiple_candidates", "apply_decisions")
 
 
 class PrefstoreTrainerAdapterConfig(WarnsUnknownKeys, TrainerAdapterConfig, name="prefstore_trainer_adapter"):
@@ -105,7 +102,7 @@ def finetune_selection(runs: list[dict], nat_run_id: str) -> tuple[PairConfig, l
     if not isinstance(builder, dict):
         raise BadInput(f"run {mine[-1]['run_id']!r} was not stored by prefstore_dpo_traj_builder "
                        f"(no trajectory_builder in its meta); cannot tell which pairs it made")
-    config = PairConfig(**{key: builder[key] for key in _PAIR_FIELDS if key in builder})
+    config = PairConfig(**{key: builder[key] for key in PAIR_FIELDS if key in builder})
     ids = [run["run_id"] for run in mine]
     return config, (None if builder.get("pair_scope") == "store" else ids), ids
 
