@@ -137,8 +137,9 @@ class PrefstoreTrainerAdapter(TrainerAdapter):
         out = Path(config.output_dir) / nat_run_id
         out.parent.mkdir(parents=True, exist_ok=True)
         with PreferenceStore(config.db_path, read_only=True, wait=config.store_wait_seconds) as store:
-            pair_config, runs, mine = finetune_selection(store.runs(), nat_run_id)
-            self._warn_ignored_trainer_sampling(store.runs(), mine)
+            stored = store.runs()
+            pair_config, runs, mine = finetune_selection(stored, nat_run_id)
+            self._warn_ignored_trainer_sampling(stored, mine)
             manifest = store.export(out, pair_config, config.export_options(), runs)
         splits = manifest["splits"]
         return {
