@@ -83,8 +83,8 @@ def ingest_nat_rollouts(
             read_json(cur, "ingest/stage_rollout_scores", [scores_file])
         except duckdb.Error as exc:
             raise BadInput(f"{scores_file}: not a readable NAT evaluator output file: {first_line(exc)}") from None
-        _check_files_match(cur, file, scores_file)
         queries.run(cur, "ingest/stage_rollouts", {"step_name": evaluator, "evaluator": evaluator})
+        _check_files_match(cur, file, scores_file)
         queries.run(cur, "ingest/stage_fields")
         queries.run(cur, "ingest/validate")
         queries.run(cur, "ingest/judge_rollouts")
@@ -96,7 +96,11 @@ def ingest_nat_rollouts(
 
 
 def _check_files_match(cur: duckdb.DuckDBPyConnection, file: Path, scores_file: Path) -> None:
-    """Refuse an evaluator file without eval_output_items, or one that scores none of the file's items."""
+    """Refuse an evaluator file without eval_output_items, or one that scores none of the file's items.
+
+    Runs on the staged rollout rows, before the write transaction: ids match as they do for
+    the candidates, and a refused pair of files leaves the store unchanged.
+    """
     has_items, items, scored = queries.run(cur, "ingest/rollouts_check").fetchone()
     if not has_items:
         raise BadInput(f"{scores_file}: no eval_output_items list; expected a NAT evaluator output file "
