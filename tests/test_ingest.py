@@ -205,6 +205,25 @@ def test_item_without_id_or_steps_is_recorded(store, tmp_path):
     assert report.items == 3 and report.candidates == 1
 
 
+def test_items_under_other_keys_are_reported_with_the_option_that_reads_them(store, tmp_path):
+    """Every item rejected for a missing id or steps: the formats that take --id-key/--steps-key
+    say so first, from a file and from items in memory alike."""
+    steps = [step(turn_id="t", score=0.5, input="p")]
+    no_steps = [{"id": f"q{i}", "traj": steps} for i in range(2)]
+    no_id = [{"qid": f"q{i}", "intermediate_steps": steps} for i in range(2)]
+    steps_hint = ("every item was rejected: item has no intermediate_steps list; if the evaluation's dataset "
+                  "config renames that key, pass --steps-key (the dataset's structure.trajectory_key)")
+    id_hint = ("every item was rejected: item has no usable id (string or number); if the evaluation's "
+               "dataset config renames that key, pass --id-key (the dataset's id_key)")
+    for items, hint in ((no_steps, steps_hint), (no_id, id_hint)):
+        from_file = store.ingest_nat_eval(write(tmp_path, items))
+        assert from_file.warnings[0] == hint and len(from_file.warnings) == 2
+        in_memory = store.ingest_nat_items(items, run_id=f"mem-{len(hint)}")
+        assert in_memory.warnings[0] == hint
+    keyed = store.ingest_nat_eval(write(tmp_path, no_steps), steps_key="traj")
+    assert keyed.warnings == [] and keyed.candidates == 2
+
+
 def test_field_rules(store, tmp_path):
     messages = [{"role": "system", "content": "s"}, {"role": "user", "content": "u"}]
     odd_messages = [{"role": "user"}]

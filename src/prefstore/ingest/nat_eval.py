@@ -28,6 +28,10 @@ MIN_OBJECT_BYTES = 16 << 20
 # NAT's defaults for a dataset's `id_key` and `structure.trajectory_key`.
 DEFAULT_ID_KEY = "id"
 DEFAULT_STEPS_KEY = "intermediate_steps"
+# Reject reasons (sql/ingest/validate.sql) that mean the file names its keys otherwise, and the
+# option that reads them.
+_KEY_REASONS = (("item has no intermediate_steps list", "--steps-key (the dataset's structure.trajectory_key)"),
+                ("item has no usable id (string or number)", "--id-key (the dataset's id_key)"))
 # How the typed read holds a step: only the payload fields a candidate needs.
 TYPED_STEP = 'STRUCT(payload STRUCT(event_type VARCHAR, name JSON, "UUID" JSON, metadata JSON, data JSON))'
 
@@ -62,7 +66,19 @@ def ingest_nat_eval(
                 raise BadInput(f"{file}: not a readable NAT evaluation file: {first_line(exc)}") from None
             return False
 
-        return store_run(cur, transaction, stage, run_id, digest, "nat_eval", str(file), meta, replace)
+        report = store_run(cur, transaction, stage, run_id, digest, "nat_eval", str(file), meta, replace)
+    return with_key_hints(report)
+
+
+def with_key_hints(report: IngestReport) -> IngestReport:
+    """`report`, warned first when every item lacks its id or its steps: the evaluation's dataset
+    config likely renames that key. Only the formats that take --id-key/--steps-key say so."""
+    hints = [f"every item was rejected: {reason}; if the evaluation's dataset config renames that key, "
+             f"pass {option}"
+             for reason, option in _KEY_REASONS
+             if report.items and report.rejects_by_reason.get(reason) == report.items]
+    report.warnings[:0] = hints
+    return report
 
 
 def nat_eval_digest(file_sha: str, keys: tuple[str, str]) -> str:
