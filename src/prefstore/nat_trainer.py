@@ -37,6 +37,7 @@ from nat.finetuning.interfaces.trainer_adapter import TrainerAdapter
 from pydantic import Field
 
 from .errors import BadInput
+from .export import MANIFEST
 from .models import ExportOptions, PairConfig
 from .nat_config import PAIR_FIELDS, WarnsUnknownKeys
 from .store import PreferenceStore
@@ -78,7 +79,6 @@ class PrefstoreTrainerAdapterConfig(WarnsUnknownKeys, TrainerAdapterConfig, name
     seed: int = Field(default=0, description="Seed of the max_pairs sample.")
     store_wait_seconds: float = Field(default=60.0, ge=0.0,
                                       description="How long to wait while another process holds the store.")
-
 
     def export_options(self) -> ExportOptions:
         return ExportOptions(format=self.format, prompt_style=self.prompt_style,
@@ -144,7 +144,7 @@ class PrefstoreTrainerAdapter(TrainerAdapter):
         splits = manifest["splits"]
         return {
             "output_dir": str(out.resolve()),
-            "manifest": str((out / "manifest.json").resolve()),
+            "manifest": str((out / MANIFEST).resolve()),
             "format": manifest["format"],
             "pairs": sum(split["pairs"] for split in splits.values()),
             "splits": {name: {"file": split["file"], "pairs": split["pairs"], "examples": split["examples"]}
