@@ -40,7 +40,8 @@ try:  # NAT 1.6+ moved the output models into the eval plugin
 except ImportError:  # pragma: no cover - NAT 1.5
     from nat.data_models.evaluator import EvalOutput, EvalOutputItem
 
-JUDGE_SCORES = {0: 0.2, 1: 0.9, 2: 0.5, 3: 0.7, 4: 0.1, 6: 0.6, 7: 0.3, 8: 0.8, 9: 0.4, 10: 0.95}
+JUDGE_SCORES = {0: 0.2, 1: 0.9, 2: 0.5, 3: 0.7, 4: 0.1, 6: 0.6, 7: 0.3, 8: 0.8, 9: 0.4, 10: 0.95,
+                12: 0.0}  # 12: a real zero, parsed (no run of test_nat_e2e.py gets that far)
 UNPARSABLE = {5, 11}
 UNPARSABLE_REPLY = "I would rather not say."
 GRADES = (0.0, 1.0, 0.5)

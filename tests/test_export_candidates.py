@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from prefstore import PairConfig, PreferenceStore, queries, sql_for
+from prefstore import PairConfig, PreferenceStore, decisions, queries, sql_for
 from prefstore.errors import BadInput, UnknownRun
 from prefstore.pairs import pair_params, query_name
 
@@ -136,6 +137,35 @@ def test_pair_query_over_the_parquet_equals_the_store(samples, tmp_path):
             expected = queries.run(cur, query_name(config), pair_params(config, None)).fetchall()
         assert expected
         assert con.execute(sql_for(config, "duckdb")).fetchall() == expected
+
+
+def decisions_log(folder: Path) -> dict | None:
+    """The log digest in a decisions folder's rules.json, None when there is no folder."""
+    rules = folder / "rules.json"
+    return json.loads(rules.read_text(encoding="utf-8"))["log"] if rules.exists() else None
+
+
+def test_re_export_to_the_same_file_leaves_the_decisions_of_this_store_only(samples, tmp_path, sample_file):
+    """Decisions beside OUT.parquet always match the exporting store's log: replaced whole when
+    it changed, gone when it is empty (a stale copy would be applied to the new candidates)."""
+    out = tmp_path / "c.parquet"
+    beside = tmp_path / "c.parquet.decisions"
+    samples.exclude("score_diff < 0.1")
+    samples.export_candidates(out)
+    with samples.cursor() as cur:
+        first = decisions.digest(cur)
+    assert decisions_log(beside) == first
+    samples.undo(samples.decisions()[0]["decision_id"])
+    samples.export_candidates(out)
+    with samples.cursor() as cur:
+        undone = decisions.digest(cur)
+    assert decisions_log(beside) == undone != first
+    assert json.loads((beside / "rules.json").read_text(encoding="utf-8"))["rules"] == []
+    with PreferenceStore(tmp_path / "fresh.duckdb") as fresh:
+        fresh.ingest_nat_eval(sample_file("run1"), run_id="run1")
+        fresh.export_candidates(out)
+    assert not beside.exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
 
 
 def test_a_run_exported_and_ingested_back_gives_the_same_pairs(samples, tmp_path):

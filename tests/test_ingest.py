@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -78,6 +79,27 @@ def test_run_id_defaults_to_content_digest(store, tmp_path, sample_file):
     copy = tmp_path / "elsewhere.json"
     copy.write_bytes(sample_file("run1").read_bytes())
     assert store.ingest_nat_eval(sample_file("run1")).run_id == store.ingest_nat_eval(copy).run_id
+
+
+def test_other_item_keys_give_another_run_of_the_same_file(store, tmp_path):
+    """The keys decide which ids (and steps) are read: the same file read with another --id-key is
+    another run, not "already ingested" with the first reading's example ids."""
+    steps = [step(turn_id="t", score=0.9, input="p", output="a"),
+             step(turn_id="t", score=0.1, input="p", output="b", candidate_index=1)]
+    path = write(tmp_path, [{"id": "e1", "qid": "q1", "intermediate_steps": steps},
+                            {"id": "e2", "qid": "q2", "intermediate_steps": steps}])
+    default = store.ingest_nat_eval(path)
+    assert default.run_id == hashlib.sha256(path.read_bytes()).hexdigest()[:16], "NAT's keys: as before"
+    keyed = store.ingest_nat_eval(path, id_key="qid")
+    assert keyed.status == "ingested" and keyed.run_id != default.run_id
+    _, rows = store.query("SELECT run_id, list(DISTINCT example_id ORDER BY example_id) FROM candidates "
+                          "GROUP BY run_id ORDER BY min(seq)")
+    assert rows == [(default.run_id, ["e1", "e2"]), (keyed.run_id, ["q1", "q2"])]
+    assert store.ingest_nat_eval(path).status == "already ingested"
+    again = store.ingest_nat_eval(path, id_key="qid")
+    assert again.status == "already ingested" and again.run_id == keyed.run_id
+    with pytest.raises(RunExists, match="--replace"):
+        store.ingest_nat_eval(path, run_id=default.run_id, id_key="qid")
 
 
 def test_explicit_run_id_with_other_file_is_refused_unless_replace(store, sample_file):
@@ -181,6 +203,25 @@ def test_item_without_id_or_steps_is_recorded(store, tmp_path):
     assert report.rejects_by_reason == {"item has no usable id (string or number)": 1,
                                         "item has no intermediate_steps list": 1}
     assert report.items == 3 and report.candidates == 1
+
+
+def test_items_under_other_keys_are_reported_with_the_option_that_reads_them(store, tmp_path):
+    """Every item rejected for a missing id or steps: the formats that take --id-key/--steps-key
+    say so first, from a file and from items in memory alike."""
+    steps = [step(turn_id="t", score=0.5, input="p")]
+    no_steps = [{"id": f"q{i}", "traj": steps} for i in range(2)]
+    no_id = [{"qid": f"q{i}", "intermediate_steps": steps} for i in range(2)]
+    steps_hint = ("every item was rejected: item has no intermediate_steps list; if the evaluation's dataset "
+                  "config renames that key, pass --steps-key (the dataset's structure.trajectory_key)")
+    id_hint = ("every item was rejected: item has no usable id (string or number); if the evaluation's "
+               "dataset config renames that key, pass --id-key (the dataset's id_key)")
+    for items, hint in ((no_steps, steps_hint), (no_id, id_hint)):
+        from_file = store.ingest_nat_eval(write(tmp_path, items))
+        assert from_file.warnings[0] == hint and len(from_file.warnings) == 2
+        in_memory = store.ingest_nat_items(items, run_id=f"mem-{len(hint)}")
+        assert in_memory.warnings[0] == hint
+    keyed = store.ingest_nat_eval(write(tmp_path, no_steps), steps_key="traj")
+    assert keyed.warnings == [] and keyed.candidates == 2
 
 
 def test_field_rules(store, tmp_path):

@@ -7,6 +7,7 @@ null); tests/test_nat_e2e.py checks the same path on files NAT itself wrote.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from pathlib import Path
@@ -15,6 +16,8 @@ import pytest
 
 from prefstore import PairConfig, PreferenceStore
 from prefstore.errors import BadInput, BadOption
+from prefstore.ingest.digest import file_sha256
+from prefstore.ingest.rollouts import rollouts_digest
 
 from .conftest import run_cli
 
@@ -216,3 +219,16 @@ def test_cli_ingest_rollouts_and_eval_dir(tmp_path, db_path):
         assert [r["run_id"] for r in store.runs()] == ["r1", "r2:accuracy"]
     bad = run_cli("--db", db_path, "ingest-eval", tmp_path / "nowhere")
     assert bad.returncode == 1 and bad.stderr.strip() == f"Error: {tmp_path / 'nowhere'}: no such directory"
+
+
+def test_rollout_run_identity_is_unchanged(store, tmp_path):
+    """Stores already hold rollout runs named by this digest: re-ingesting them must find them."""
+    folder = write_eval(tmp_path / "e", {"q1_rep0": "4", "q1_rep1": "5"},
+                        [{"id": "q1_rep0", "score": 1.0}, {"id": "q1_rep1", "score": 0.0}])
+    workflow, scores = folder / "workflow_output.json", folder / "accuracy_output.json"
+    before = {prompt_from: hashlib.sha256(
+        f"nat-rollouts\0{file_sha256(workflow)}\0{file_sha256(scores)}\0{prompt_from}".encode()).hexdigest()
+        for prompt_from in ("question", "messages")}
+    for prompt_from, digest in before.items():
+        assert rollouts_digest(file_sha256(workflow), file_sha256(scores), prompt_from) == digest
+    assert store.ingest_nat_rollouts(workflow, scores).run_id == before["question"][:16]

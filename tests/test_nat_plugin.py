@@ -415,3 +415,60 @@ def test_finalize_honors_the_stores_decisions(tmp_path):
                                    mixed_run("-c")))
     assert any(t.metadata["score_diff"] < 0.3 for group in ignored.trajectories for t in group)
     assert not any(t.metadata.get("flipped") for group in ignored.trajectories for t in group)
+
+
+# -- the trainer adapter's files ---------------------------------------------------------
+def adapter_pairs(tmp_path: Path, nat_run_id: str) -> list[tuple[str, str]]:
+    """(chosen, rejected) of every line prefstore_trainer_adapter writes for finetune `nat_run_id`."""
+    from prefstore.nat_trainer import PrefstoreTrainerAdapter, PrefstoreTrainerAdapterConfig
+
+    config = PrefstoreTrainerAdapterConfig(db_path=str(tmp_path / "store.duckdb"), output_dir=str(tmp_path / "out"),
+                                           dedup=False)
+    ref = asyncio.run(PrefstoreTrainerAdapter(config).submit(NatTrajectoryCollection(run_id=nat_run_id,
+                                                                                     trajectories=[])))
+    lines = [json.loads(line) for split in ref.metadata["splits"].values()
+             for line in (Path(ref.metadata["output_dir"]) / split["file"]).read_text().splitlines()]
+    return sorted((line["chosen_response"], line["rejected_response"]) for line in lines)
+
+
+def test_trainer_adapter_files_leave_out_excluded_pairs_unless_the_builder_ignores_decisions(tmp_path):
+    """The adapter pairs as the builder of that finetune did: the store's exclude rule applies to
+    its files, and a builder with apply_decisions: false gets every pair."""
+    from prefstore import PairConfig
+
+    asyncio.run(finalize(ours(tmp_path), "a_run0", mixed_run("-a"), meta={"run_id": "a"}))
+    asyncio.run(finalize(ours(tmp_path, apply_decisions=False), "b_run0", mixed_run("-b"), meta={"run_id": "b"}))
+    with PreferenceStore(tmp_path / "store.duckdb") as store:
+        store.exclude("score_diff < 0.3", note="noise")
+        every = {run: store.pairs(PairConfig(apply_decisions=False), runs=[f"{run}_run0"]) for run in "ab"}
+    for run in "ab":
+        excluded = sorted((p.chosen_response, p.rejected_response) for p in every[run] if p.score_diff < 0.3)
+        kept = sorted((p.chosen_response, p.rejected_response) for p in every[run] if p.score_diff >= 0.3)
+        assert excluded and kept
+        expected = kept if run == "a" else sorted(kept + excluded)
+        assert adapter_pairs(tmp_path, run) == expected
+
+
+# -- prefstore_score_select: which scores NAT's LLM scorer could not parse -------------------
+def test_a_parsed_zero_is_a_score_and_an_unparsable_reply_is_marked(tmp_path):
+    """NAT's llm_based_agent_scoring scores an unparsable reply 0.0 with only a log warning;
+    score_each tells it from a judge that really said 0 (both cases present, so the check bites)."""
+    pytest.importorskip("langchain_core")
+    from nat.experimental.test_time_compute.models.scoring_config import LLMBasedAgentScoringConfig
+    from nat.experimental.test_time_compute.models.ttc_item import TTCItem
+    from nat.experimental.test_time_compute.scoring.llm_based_agent_scorer import LLMBasedAgentScorer
+
+    from prefstore.nat_ttc import score_each
+
+    from . import nat_fakes
+
+    zero, parsed, (unparsable, *_) = 12, 1, sorted(nat_fakes.UNPARSABLE)
+    assert nat_fakes.JUDGE_SCORES[zero] == 0.0
+    scorer = LLMBasedAgentScorer(LLMBasedAgentScoringConfig(scoring_llm="judge"))
+    scorer.llm_bound = nat_fakes.ScriptedChatModel(role="judge", calls={})
+    items = [TTCItem(input="What is 2+2?", output=f"answer #{k} to: What is 2+2?")
+             for k in (zero, parsed, unparsable)]
+    scored, unparsed, replies = asyncio.run(score_each(scorer, items))
+    assert [item.score for item in scored] == [0.0, nat_fakes.JUDGE_SCORES[parsed], 0.0]
+    assert unparsed == [False, False, True]
+    assert replies == [None, None, nat_fakes.UNPARSABLE_REPLY]

@@ -161,3 +161,26 @@ def test_decisions_travel_with_the_candidates_and_spark_applies_them(spark, tmp_
     assert [json.loads(line) for line in lines] == [json.loads(line) for line in nemo.read_text().splitlines()]
     ignored = prefspark.pairs(spark, candidates, PairConfig(apply_decisions=False), decisions=decisions)
     assert ignored.count() == total
+
+
+def test_decisions_beside_a_file_are_read_and_a_later_export_without_decisions_drops_them(spark, tmp_path):
+    """`<file>.decisions/` is found beside a single-file export; re-exporting to that file from a
+    store with no decisions leaves none for Spark to apply."""
+    from prefstore import PreferenceStore
+    from prefstore.sample_data import write_demo_runs
+
+    runs = write_demo_runs(tmp_path / "runs")
+    out = tmp_path / "cands.parquet"
+    with PreferenceStore(tmp_path / "a.duckdb") as store:
+        store.ingest_nat_eval(runs[0], run_id="run1")
+        store.exclude("score_diff < 0.1")
+        store.export_candidates(out)
+    decisions = prefspark.read_decisions(spark, str(out))
+    assert decisions is not None and len(decisions.rules) == 1
+    with PreferenceStore(tmp_path / "b.duckdb") as store:
+        store.ingest_nat_eval(runs[0], run_id="run1")
+        expected = store.pairs()
+        store.export_candidates(out)
+    assert prefspark.read_decisions(spark, str(out)) is None
+    candidates = prefspark.read_candidates(spark, str(out))
+    assert prefspark.pairs(spark, candidates).count() == len(expected)

@@ -23,7 +23,6 @@ import hashlib
 import itertools
 import json
 import os
-import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -37,7 +36,7 @@ from pydantic import TypeAdapter
 from . import decisions, queries
 from ._version import __version__
 from .errors import BadInput, BadOption, SplitImpossible
-from .fileops import copy_range
+from .fileops import copy_range, new_folder, swap_in
 from .models import ExportOptions, PairConfig, Trajectory
 from .pairs import check_runs, create_pair_view
 from .trajectories import PREFSTORE_MODELS, Models, trajectory_groups
@@ -314,7 +313,7 @@ def _write_single(cur: duckdb.DuckDBPyConnection, target: Target, config: PairCo
 
 def _write_directory(cur: duckdb.DuckDBPyConnection, target: Target, config: PairConfig,
                      manifest: dict[str, Any], counts: dict[str, tuple[int, int]]) -> None:
-    work = _new_folder(target.out, ".partial")
+    work = new_folder(target.out, ".partial")
     try:
         splits = {}
         for split, relative in target.files().items():
@@ -325,7 +324,7 @@ def _write_directory(cur: duckdb.DuckDBPyConnection, target: Target, config: Pai
             splits[split] = _file_entry(relative, path, pairs, examples)
         manifest["splits"] = splits
         (work / MANIFEST).write_text(_manifest_text(manifest), encoding="utf-8")
-        _swap_in(work, target.out)
+        swap_in(work, target.out)
     finally:
         if work.exists():
             shutil.rmtree(work)
@@ -377,7 +376,7 @@ def copy_batches(cur: duckdb.DuckDBPyConnection, query: str, params: dict[str, A
     if len(ranges) == 1:
         _copy_batch(cur, query, params, ranges[0], path, copy_format)
         return
-    work = _new_folder(path, ".parts")
+    work = new_folder(path, ".parts")
     try:
         parts = [work / f"{i:06d}.{copy_format}" for i in range(len(ranges))]
         for part, bounds in zip(parts, ranges):
@@ -465,29 +464,3 @@ def _sha256(path: Path) -> str:
 
 def _manifest_text(manifest: dict[str, Any]) -> str:
     return json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
-
-
-def _new_folder(beside: Path, suffix: str) -> Path:
-    """A new, uniquely named hidden folder next to `beside`, with the umask's usual permissions."""
-    while True:
-        path = beside.with_name(f".{beside.name}.{secrets.token_hex(6)}{suffix}")
-        try:
-            path.mkdir()
-            return path
-        except FileExistsError:
-            continue
-
-
-def _swap_in(work: Path, out: Path) -> None:
-    """Put the finished folder `work` at `out`, replacing an earlier export there."""
-    if not out.exists() or not any(out.iterdir()):
-        os.replace(work, out)
-        return
-    old = out.with_name(f".{out.name}.{secrets.token_hex(6)}.old")
-    os.rename(out, old)
-    try:
-        os.rename(work, out)
-    except BaseException:
-        os.rename(old, out)
-        raise
-    shutil.rmtree(old)

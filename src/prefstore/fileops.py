@@ -1,9 +1,16 @@
-"""Byte copies between files, done by the kernel where it can: ingest splits NAT
-files into pieces with them, and export joins its batches' files."""
+"""File operations export and ingest share.
+
+Byte copies between files, done by the kernel where it can (ingest splits NAT
+files into pieces with them, export joins its batches' files), and folders
+that appear whole: written under a hidden name, then swapped into place.
+"""
 
 from __future__ import annotations
 
 import os
+import secrets
+import shutil
+from pathlib import Path
 from typing import BinaryIO
 
 _BLOCK = 8 << 20
@@ -31,3 +38,42 @@ def copy_range(source: BinaryIO, out: BinaryIO, offset: int, length: int) -> Non
                 raise OSError(f"{source.name}: file shrank while being copied") from None
             out.write(block)
             length -= len(block)
+
+
+def new_folder(beside: Path, suffix: str) -> Path:
+    """A new, uniquely named hidden folder next to `beside`, with the umask's usual permissions."""
+    while True:
+        path = beside.with_name(f".{beside.name}.{secrets.token_hex(6)}{suffix}")
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+
+
+def swap_in(work: Path, out: Path) -> None:
+    """Put the finished folder `work` at `out`, replacing an earlier one there.
+
+    The old folder is renamed aside before the new one is renamed in, and put
+    back if that fails: `out` is always either the old folder or the new one.
+    """
+    if not out.exists() or not any(out.iterdir()):
+        os.replace(work, out)
+        return
+    old = out.with_name(f".{out.name}.{secrets.token_hex(6)}.old")
+    os.rename(out, old)
+    try:
+        os.rename(work, out)
+    except BaseException:
+        os.rename(old, out)
+        raise
+    shutil.rmtree(old)
+
+
+def remove_folder(path: Path) -> None:
+    """Remove the folder `path` if present, all at once for readers: renamed aside, then deleted."""
+    if not path.exists():
+        return
+    old = path.with_name(f".{path.name}.{secrets.token_hex(6)}.old")
+    os.rename(path, old)
+    shutil.rmtree(old)

@@ -37,6 +37,7 @@ import duckdb
 from . import decisions, queries
 from .errors import BadInput, BadOption
 from .export import atomic_path
+from .fileops import new_folder, remove_folder, swap_in
 from .pairs import check_runs
 
 PARTITION_COLUMNS = ("run_id",)
@@ -85,22 +86,35 @@ def export_candidates(cur: duckdb.DuckDBPyConnection, out: str | os.PathLike,
 
 
 DECISIONS_IN_FOLDER = "_decisions"
+DECISIONS_BESIDE_FILE = ".decisions"
+
+
+def decisions_location(candidates: str, is_folder: bool) -> str:
+    """Where the decisions of a candidates export live, as a path string (local or object
+    storage): `_decisions/` inside a folder, `<file>.decisions/` beside a file."""
+    if is_folder:
+        return f"{candidates.rstrip('/')}/{DECISIONS_IN_FOLDER}"
+    return f"{candidates}{DECISIONS_BESIDE_FILE}"
 
 
 def decisions_folder(candidates: Path) -> Path:
-    """Where the decisions of a candidates export live: inside a folder, beside a file."""
-    return candidates / DECISIONS_IN_FOLDER if candidates.is_dir() else candidates.with_name(
-        f"{candidates.name}.decisions")
+    """Where the decisions of a local candidates export live: inside a folder, beside a file."""
+    return Path(decisions_location(str(candidates), candidates.is_dir()))
 
 
 def _write_decisions(cur: duckdb.DuckDBPyConnection, folder: Path) -> None:
-    """The decisions in force (targets.parquet, rules.json) into `folder`, replacing an older copy;
-    nothing when the log is empty."""
+    """The decisions in force (targets.parquet, rules.json) into `folder`, replacing an older copy.
+
+    With an empty log the folder is removed instead: a copy left by an earlier
+    export to the same path would otherwise be applied to these candidates.
+    The new copy is swapped in whole, so readers never find the folder missing
+    or half written.
+    """
     log = decisions.digest(cur)
     if not log["entries"]:
+        remove_folder(folder)
         return
-    work = folder.with_name(f".{folder.name}.{secrets.token_hex(6)}.partial")
-    work.mkdir()
+    work = new_folder(folder, ".partial")
     try:
         cur.execute(f"COPY ({queries.text('decisions/export_targets')}) TO $path (FORMAT parquet)",
                     {"path": str(work / "targets.parquet")}).fetchall()
@@ -108,9 +122,7 @@ def _write_decisions(cur: duckdb.DuckDBPyConnection, folder: Path) -> None:
                  for d, a, r in queries.run(cur, "decisions/rules").fetchall()]
         (work / "rules.json").write_text(json.dumps({"rules": rules, "log": log}, indent=2) + "\n",
                                          encoding="utf-8")
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.rename(work, folder)
+        swap_in(work, folder)
     finally:
         if work.exists():
             shutil.rmtree(work)

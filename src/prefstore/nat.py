@@ -41,7 +41,7 @@ from pydantic import Field, ValidationError, model_validator
 from . import queries
 from .export import iter_trajectory_groups, select_all_rows
 from .models import DEFAULT_STEP_NAME, PairConfig
-from .nat_config import WarnsUnknownKeys
+from .nat_config import PAIR_FIELDS, WarnsUnknownKeys
 from .store import PreferenceStore
 from .trajectories import Models, gc_paused
 
@@ -116,7 +116,6 @@ class PrefstoreDPOTrajectoryBuilderConfig(WarnsUnknownKeys, TrajectoryBuilderCon
         description="Honor the store's decisions (excludes and flips from `prefstore review`, "
         "`prefstore exclude/flip` or the API); False returns the pairs as the scores alone make them.")
 
-
     @model_validator(mode="after")
     def _check_pair_options(self) -> PrefstoreDPOTrajectoryBuilderConfig:
         """Refuse at config load what the store's pair options refuse (e.g. an empty step name)."""
@@ -129,15 +128,7 @@ class PrefstoreDPOTrajectoryBuilderConfig(WarnsUnknownKeys, TrajectoryBuilderCon
 
     def pair_config(self) -> PairConfig:
         """The store's pair options for these NAT options."""
-        return PairConfig(
-            ttc_step_name=self.ttc_step_name,
-            exhaustive_pairs=self.exhaustive_pairs,
-            min_score_diff=self.min_score_diff,
-            max_pairs_per_turn=self.max_pairs_per_turn,
-            reward_from_score_diff=self.reward_from_score_diff,
-            require_multiple_candidates=self.require_multiple_candidates,
-            apply_decisions=self.apply_decisions,
-        )
+        return PairConfig(**{field: getattr(self, field) for field in PAIR_FIELDS})
 
 
 class PrefstoreDPOTrajectoryBuilder(TrajectoryBuilder):

@@ -1,4 +1,5 @@
-"""What the configs of prefstore's NAT components share: a warning for keys nobody reads.
+"""What the configs of prefstore's NAT components share: the pair options the builder
+passes to the store, and a warning for keys nobody reads.
 
 NAT's configs ignore unknown keys silently (NAT's own DPO example passes
 `custom_step_name`, which no builder reads), so a misspelt option would change
@@ -15,6 +16,12 @@ from typing import Any
 from pydantic import BaseModel, model_validator
 
 logger = logging.getLogger("prefstore.nat")
+
+# The PairConfig fields prefstore_dpo_traj_builder carries under the same names: its pair_config()
+# reads them, and the trainer adapter reads them back from the builder's config in a run's meta.
+# (The builder's pair_scope is not PairConfig's: "run"/"store" selects runs, not a pairing rule.)
+PAIR_FIELDS = ("ttc_step_name", "exhaustive_pairs", "min_score_diff", "max_pairs_per_turn",
+               "reward_from_score_diff", "require_multiple_candidates", "apply_decisions")
 
 # The discriminator NAT's TypedBaseModel reads (`_type`, or its field name `type`).
 _NAT_KEYS = frozenset({"_type", "type"})

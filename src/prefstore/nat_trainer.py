@@ -37,17 +37,15 @@ from nat.finetuning.interfaces.trainer_adapter import TrainerAdapter
 from pydantic import Field
 
 from .errors import BadInput
+from .export import MANIFEST
 from .models import ExportOptions, PairConfig
-from .nat_config import WarnsUnknownKeys
+from .nat_config import PAIR_FIELDS, WarnsUnknownKeys
 from .store import PreferenceStore
 
 logger = logging.getLogger(__name__)
 
 BACKEND = "prefstore"
 DEFAULT_OUTPUT_DIR = "./.tmp/nat/finetuning/prefstore_datasets"
-# The PairConfig fields a prefstore_dpo_traj_builder config carries (its dump is in each run's meta).
-_PAIR_FIELDS = ("ttc_step_name", "exhaustive_pairs", "min_score_diff", "max_pairs_per_turn",
-                "reward_from_score_diff", "require_multiple_candidates", "apply_decisions")
 
 
 class PrefstoreTrainerAdapterConfig(WarnsUnknownKeys, TrainerAdapterConfig, name="prefstore_trainer_adapter"):
@@ -82,7 +80,6 @@ class PrefstoreTrainerAdapterConfig(WarnsUnknownKeys, TrainerAdapterConfig, name
     store_wait_seconds: float = Field(default=60.0, ge=0.0,
                                       description="How long to wait while another process holds the store.")
 
-
     def export_options(self) -> ExportOptions:
         return ExportOptions(format=self.format, prompt_style=self.prompt_style,
                              validation_fraction=self.validation_fraction, split_seed=self.split_seed,
@@ -105,7 +102,7 @@ def finetune_selection(runs: list[dict], nat_run_id: str) -> tuple[PairConfig, l
     if not isinstance(builder, dict):
         raise BadInput(f"run {mine[-1]['run_id']!r} was not stored by prefstore_dpo_traj_builder "
                        f"(no trajectory_builder in its meta); cannot tell which pairs it made")
-    config = PairConfig(**{key: builder[key] for key in _PAIR_FIELDS if key in builder})
+    config = PairConfig(**{key: builder[key] for key in PAIR_FIELDS if key in builder})
     ids = [run["run_id"] for run in mine]
     return config, (None if builder.get("pair_scope") == "store" else ids), ids
 
@@ -140,13 +137,14 @@ class PrefstoreTrainerAdapter(TrainerAdapter):
         out = Path(config.output_dir) / nat_run_id
         out.parent.mkdir(parents=True, exist_ok=True)
         with PreferenceStore(config.db_path, read_only=True, wait=config.store_wait_seconds) as store:
-            pair_config, runs, mine = finetune_selection(store.runs(), nat_run_id)
-            self._warn_ignored_trainer_sampling(store.runs(), mine)
+            stored = store.runs()
+            pair_config, runs, mine = finetune_selection(stored, nat_run_id)
+            self._warn_ignored_trainer_sampling(stored, mine)
             manifest = store.export(out, pair_config, config.export_options(), runs)
         splits = manifest["splits"]
         return {
             "output_dir": str(out.resolve()),
-            "manifest": str((out / "manifest.json").resolve()),
+            "manifest": str((out / MANIFEST).resolve()),
             "format": manifest["format"],
             "pairs": sum(split["pairs"] for split in splits.values()),
             "splits": {name: {"file": split["file"], "pairs": split["pairs"], "examples": split["examples"]}

@@ -72,7 +72,6 @@ class PrefstoreScoreSelectConfig(WarnsUnknownKeys, FunctionBaseConfig, name="pre
                                "the DPO builders' ttc_step_name")
 
 
-
 class _ReplyListener(logging.Handler):
     """Keeps NAT's 'could not parse the score' warnings for the candidate being scored in this task."""
 

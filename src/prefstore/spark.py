@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from . import queries
 from ._version import __version__
 from .errors import BadInput, BadOption, UnknownRun
+from .interchange import decisions_location
 from .models import PairConfig
 from .pairs import query_name
 from .portable import decisions_sql, rename_table, sql_for
@@ -61,8 +62,7 @@ def read_decisions(spark: SparkSession, candidates_path: str) -> Decisions | Non
     """The decisions written with the candidates at `candidates_path` (`_decisions/` inside a
     folder, `<file>.decisions/` beside a file), or None when the store had none."""
     fs, path = _filesystem(spark, candidates_path)
-    folder = f"{candidates_path.rstrip('/')}/_decisions" if fs.getFileStatus(path).isDirectory() \
-        else f"{candidates_path}.decisions"
+    folder = decisions_location(candidates_path, fs.getFileStatus(path).isDirectory())
     fs, found = _filesystem(spark, f"{folder}/rules.json")
     if not fs.exists(found):
         return None

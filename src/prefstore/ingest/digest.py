@@ -30,12 +30,14 @@ class Digest:
 
     It starts at once, and pauses (`paused()`) while DuckDB parses pieces of
     the file on every core; `stop` ends it early when the ingest failed.
+    `identity` turns the file's digest into the run's (see runs.run_digest).
     """
 
-    def __init__(self, pool: ThreadPoolExecutor, file: Path) -> None:
+    def __init__(self, pool: ThreadPoolExecutor, file: Path, identity: Callable[[str], str] | None = None) -> None:
         self._free = threading.Event()
         self._free.set()
         self._stopped = False
+        self._identity = identity
         self._future = pool.submit(file_sha256, file, self._wait)
 
     def _wait(self) -> None:
@@ -57,14 +59,15 @@ class Digest:
         self._free.set()
 
     def result(self) -> str:
-        return self._future.result()
+        sha = self._future.result()
+        return self._identity(sha) if self._identity else sha
 
 
 @contextlib.contextmanager
-def background_digest(file: Path) -> Iterator[Digest]:
+def background_digest(file: Path, identity: Callable[[str], str] | None = None) -> Iterator[Digest]:
     """`file`'s Digest on its own thread, stopped when the block ends (also on error)."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefstore-sha256") as pool:
-        digest = Digest(pool, file)
+        digest = Digest(pool, file, identity)
         try:
             yield digest
         finally:

@@ -22,12 +22,16 @@ from ..models import IngestReport
 from . import chunks
 from .digest import Digest, background_digest
 from .files import check_nat_file
-from .runs import Transaction, first_line, store_run
+from .runs import Transaction, first_line, run_digest, store_run
 
 MIN_OBJECT_BYTES = 16 << 20
 # NAT's defaults for a dataset's `id_key` and `structure.trajectory_key`.
 DEFAULT_ID_KEY = "id"
 DEFAULT_STEPS_KEY = "intermediate_steps"
+# Reject reasons (sql/ingest/validate.sql) that mean the file names its keys otherwise, and the
+# option that reads them.
+_KEY_REASONS = (("item has no intermediate_steps list", "--steps-key (the dataset's structure.trajectory_key)"),
+                ("item has no usable id (string or number)", "--id-key (the dataset's id_key)"))
 # How the typed read holds a step: only the payload fields a candidate needs.
 TYPED_STEP = 'STRUCT(payload STRUCT(event_type VARCHAR, name JSON, "UUID" JSON, metadata JSON, data JSON))'
 
@@ -51,7 +55,7 @@ def ingest_nat_eval(
     check_nat_file(file)
     keys = item_keys(id_key, steps_key)
 
-    with background_digest(file) as digest:
+    with background_digest(file, lambda sha: nat_eval_digest(sha, keys)) as digest:
         def stage(cur: duckdb.DuckDBPyConnection) -> bool:
             """The typed one-pass read when it can stand (True: `checked` is ready), else the robust read."""
             if stage_typed(cur, file, digest, keys):
@@ -62,7 +66,28 @@ def ingest_nat_eval(
                 raise BadInput(f"{file}: not a readable NAT evaluation file: {first_line(exc)}") from None
             return False
 
-        return store_run(cur, transaction, stage, run_id, digest, "nat_eval", str(file), meta, replace)
+        report = store_run(cur, transaction, stage, run_id, digest, "nat_eval", str(file), meta, replace)
+    return with_key_hints(report)
+
+
+def with_key_hints(report: IngestReport) -> IngestReport:
+    """`report`, warned first when every item lacks its id or its steps: the evaluation's dataset
+    config likely renames that key. Only the formats that take --id-key/--steps-key say so."""
+    hints = [f"every item was rejected: {reason}; if the evaluation's dataset config renames that key, "
+             f"pass {option}"
+             for reason, option in _KEY_REASONS
+             if report.items and report.rejects_by_reason.get(reason) == report.items]
+    report.warnings[:0] = hints
+    return report
+
+
+def nat_eval_digest(file_sha: str, keys: tuple[str, str]) -> str:
+    """The run's identity: the file's digest, mixed with the item keys when they are not NAT's
+    defaults (other keys read other ids and steps; the defaults keep the file's digest, as before)."""
+    if keys == (DEFAULT_ID_KEY, DEFAULT_STEPS_KEY):
+        return file_sha
+    id_key, steps_key = keys
+    return run_digest("nat-eval", (file_sha, f"id_key={id_key}", f"steps_key={steps_key}"))
 
 
 def item_keys(id_key: str, steps_key: str) -> tuple[str, str]:

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from .. import queries
 from ..models import IngestReport
-from .nat_eval import DEFAULT_ID_KEY, DEFAULT_STEPS_KEY, item_keys
+from .nat_eval import DEFAULT_ID_KEY, DEFAULT_STEPS_KEY, item_keys, with_key_hints
 from .runs import Transaction, store_run
 
 
@@ -59,7 +59,7 @@ def ingest_nat_items(
             queries.run(cur, "ingest/stage_nat_items", columns)
         return False
 
-    return store_run(cur, transaction, stage, run_id, digest, "nat_items", None, meta, replace)
+    return with_key_hints(store_run(cur, transaction, stage, run_id, digest, "nat_items", None, meta, replace))
 
 
 

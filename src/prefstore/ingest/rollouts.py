@@ -13,7 +13,6 @@ evaluator error, NaN score, a score for no item) are applied on top
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,7 +26,7 @@ from ..models import IngestReport
 from .digest import file_sha256
 from .files import check_nat_file, check_scores_file
 from .nat_eval import read_json
-from .runs import Transaction, first_line, store_run
+from .runs import Transaction, first_line, run_digest, store_run
 
 PromptFrom = Literal["question", "messages"]
 PROMPT_SOURCES: tuple[str, ...] = ("question", "messages")
@@ -44,7 +43,7 @@ def evaluator_name(scores: Path) -> str:
 
 def rollouts_digest(workflow_sha: str, scores_sha: str, prompt_from: str) -> str:
     """The run's identity: both files' bytes and the prompt rule (another rule gives other candidates)."""
-    return hashlib.sha256(f"nat-rollouts\0{workflow_sha}\0{scores_sha}\0{prompt_from}".encode()).hexdigest()
+    return run_digest("nat-rollouts", (workflow_sha, scores_sha, prompt_from))
 
 
 def ingest_nat_rollouts(
@@ -84,8 +83,8 @@ def ingest_nat_rollouts(
             read_json(cur, "ingest/stage_rollout_scores", [scores_file])
         except duckdb.Error as exc:
             raise BadInput(f"{scores_file}: not a readable NAT evaluator output file: {first_line(exc)}") from None
-        _check_files_match(cur, file, scores_file)
         queries.run(cur, "ingest/stage_rollouts", {"step_name": evaluator, "evaluator": evaluator})
+        _check_files_match(cur, file, scores_file)
         queries.run(cur, "ingest/stage_fields")
         queries.run(cur, "ingest/validate")
         queries.run(cur, "ingest/judge_rollouts")
@@ -97,7 +96,11 @@ def ingest_nat_rollouts(
 
 
 def _check_files_match(cur: duckdb.DuckDBPyConnection, file: Path, scores_file: Path) -> None:
-    """Refuse an evaluator file without eval_output_items, or one that scores none of the file's items."""
+    """Refuse an evaluator file without eval_output_items, or one that scores none of the file's items.
+
+    Runs on the staged rollout rows, before the write transaction: ids match as they do for
+    the candidates, and a refused pair of files leaves the store unchanged.
+    """
     has_items, items, scored = queries.run(cur, "ingest/rollouts_check").fetchone()
     if not has_items:
         raise BadInput(f"{scores_file}: no eval_output_items list; expected a NAT evaluator output file "

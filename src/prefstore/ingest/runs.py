@@ -8,8 +8,9 @@ the transaction it is handed, so a failure leaves the store as it was.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import duckdb
@@ -26,14 +27,16 @@ Transaction = Callable[[duckdb.DuckDBPyConnection], contextlib.AbstractContextMa
 Stage = Callable[[duckdb.DuckDBPyConnection], "bool | None"]
 
 
-# Reject reasons (sql/ingest/validate.sql) that mean the file names its keys otherwise.
-NO_STEPS = "item has no intermediate_steps list"
-NO_ID = "item has no usable id (string or number)"
-
 
 def default_run_id(sha256: str) -> str:
     """Runs without an explicit id are named by their content: same bytes, same run."""
     return sha256[:16]
+
+
+def run_digest(kind: str, parts: Sequence[str]) -> str:
+    """A run's identity from its sources' digests and the options that change what is read from
+    them: other options give other rows, so they must not pass for the run already stored."""
+    return hashlib.sha256("\0".join((kind, *parts)).encode()).hexdigest()
 
 
 def store_run(cur: duckdb.DuckDBPyConnection, transaction: Transaction, stage: Stage, run_id: str | None,
@@ -107,11 +110,6 @@ def _report(cur: duckdb.DuckDBPyConnection, run_id: str, source: str, status: st
             report.candidates_by_name[key] = n
         else:
             report.rejects_by_reason[key] = n
-    for reason, key_option in ((NO_STEPS, "--steps-key (the dataset's structure.trajectory_key)"),
-                               (NO_ID, "--id-key (the dataset's id_key)")):
-        if report.items and report.rejects_by_reason.get(reason) == report.items:
-            report.warnings.append(f"every item was rejected: {reason}; if the evaluation's dataset config "
-                                   f"renames that key, pass {key_option}")
     if DEFAULT_STEP_NAME not in report.candidates_by_name:
         found = ", ".join(sorted(report.candidates_by_name)) or "none"
         report.warnings.append(
