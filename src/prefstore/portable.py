@@ -53,33 +53,28 @@ def sql_for(config: PairConfig | None = None, dialect: str = "spark",
     runs = _check_runs(runs)
     name = query_name(config)
     tree = bind(parse(name), pair_params(config, runs), name)
-    tree = _swap_table(tree, TABLE, _table(table, dialect))
-    for node in tree.walk():
-        node.comments = None  # the file's header documents $parameters that are gone now
+    tree = _uncommented(_swap_table(tree, TABLE, _table(table, dialect)))
     body = tree.sql(dialect=dialect, pretty=True)
     return _header(name, dialect, config, runs, table) + body
 
 
 def decisions_sql(config: PairConfig, dialect: str, rules: Sequence[tuple[int, str, str]], pairs_table: str,
-                  candidates_table: str, targets_table: str) -> tuple[str, str]:
+                  ruled_table: str, candidates_table: str, targets_table: str) -> tuple[str, str]:
     """sql/decisions/apply.sql for another engine, over a pair query's rows in `pairs_table`.
 
     Returns (ruled, applied): `ruled` selects `pairs_table` plus the rule columns
     (the rules, written in DuckDB's dialect, composed and transpiled by
-    sqlglot); `applied` reads it as `ruled_pair_rows` (the caller names it, and
-    renames that table in `applied` with rename_table) and applies the targets in
-    `targets_table` (the columns of the view active_targets).
+    sqlglot), for the caller to keep as `ruled_table`; `applied` reads
+    `ruled_table` and applies the targets in `targets_table` (the columns of the
+    view active_targets).
     """
     trees = [(decision_id, action, check_predicate(rule, RULE_COLUMNS)) for decision_id, action, rule in rules]
     ruled = sqlglot.parse_one(ruled_sql(trees, source="raw_pair_rows"), read=SOURCE_DIALECT)
     ruled = _swap_table(ruled, "raw_pair_rows", _table(pairs_table, dialect))
     applied = bind(parse("decisions/apply"), {"ttc_step_name": config.ttc_step_name}, "decisions/apply")
-    applied = _swap_table(applied, TABLE, _table(candidates_table, dialect))
-    applied = _swap_table(applied, "active_targets", _table(targets_table, dialect))
-    for tree in (ruled, applied):
-        for node in tree.walk():
-            node.comments = None
-    return ruled.sql(dialect=dialect), applied.sql(dialect=dialect)
+    for old, new in ((TABLE, candidates_table), ("active_targets", targets_table), ("ruled_pair_rows", ruled_table)):
+        applied = _swap_table(applied, old, _table(new, dialect))
+    return _uncommented(ruled).sql(dialect=dialect), _uncommented(applied).sql(dialect=dialect)
 
 
 def parse(name: str) -> exp.Expr:
@@ -174,9 +169,14 @@ def _table(table: str, dialect: str) -> exp.Table:
 def rename_table(sql: str, old: str, new: str, dialect: str) -> str:
     """`sql` (in `dialect`) reading table `new` where it read `old`, e.g. a unique temp view."""
     tree = _swap_table(sqlglot.parse_one(sql, read=dialect), old, _table(new, dialect))
+    return _uncommented(tree).sql(dialect=dialect)
+
+
+def _uncommented(tree: exp.Expr) -> exp.Expr:
+    """`tree` without comments: a query file's header documents $parameters that are bound now."""
     for node in tree.walk():
         node.comments = None
-    return tree.sql(dialect=dialect)
+    return tree
 
 
 def _swap_table(tree: exp.Expr, old: str, table: exp.Table) -> exp.Expr:

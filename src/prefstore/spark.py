@@ -98,10 +98,11 @@ def _apply_decisions(spark: SparkSession, raw: DataFrame, candidates_view: str, 
     raw_view, ruled_view, targets_view = (f"prefstore_{name}_{suffix}" for name in ("pairs", "ruled", "targets"))
     raw.createOrReplaceTempView(raw_view)
     decisions.targets.createOrReplaceTempView(targets_view)
-    ruled, applied = decisions_sql(config, "spark", decisions.rules, raw_view, candidates_view, targets_view)
+    ruled, applied = decisions_sql(config, "spark", decisions.rules, raw_view, ruled_view, candidates_view,
+                                   targets_view)
     try:
         spark.sql(ruled).createOrReplaceTempView(ruled_view)
-        result = spark.sql(rename_table(applied, "ruled_pair_rows", ruled_view, dialect="spark"))
+        result = spark.sql(applied)
         return (result.where("NOT excluded").orderBy("example_seq", "turn_seq", "pair_rank")
                 .select(*raw.columns))
     finally:
