@@ -1,7 +1,7 @@
 """Run every benchmark and write bench/RESULTS.md (`make bench`).
 
     python bench/run_all.py [--scales S,M,L,many] [--reps 3]
-                            [--only ingest,pairs,pairquery,incremental,storage,data,review]
+                            [--only ingest,pairs,pairquery,incremental,storage,data,review,decisions]
                             [--data /tmp/bench-data] [--out bench/RESULTS.md] [--keep-data]
 
 Inputs are generated into --data (bench/gen_nat.py; reused if present) and,
@@ -22,6 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_data_api  # noqa: E402
+import bench_decisions  # noqa: E402
 import bench_incremental  # noqa: E402
 import bench_ingest  # noqa: E402
 import bench_pair_queries  # noqa: E402
@@ -30,9 +31,10 @@ import bench_review  # noqa: E402
 import bench_storage  # noqa: E402
 import measure  # noqa: E402
 
-ALL = ("ingest", "pairs", "pairquery", "incremental", "storage", "data", "review")
+ALL = ("ingest", "pairs", "pairquery", "incremental", "storage", "data", "review", "decisions")
 STORAGE_SCALES = ("S", "M")
 DATA_API_SCALES = ("S", "M")
+DECISIONS_SCALES = ("S",)
 PAIRQUERY_SCALES = ("S", "M", "many")  # L's 12M wide rows held in a temp table four times over say nothing new
 TARGET_INGEST_MB_S = 150
 TARGET_RSS_MB = 2048
@@ -119,6 +121,13 @@ def main(argv: list[str] | None = None) -> int:
                 sections += [f"{r['scale']}:", "", *bench_review.table(r), ""]
             commands += bench_review.commands(rows)
             verdicts += [_verdict(ok, text) for ok, text in bench_review.verdicts(rows)]
+        decision_scales = [s for s in scales if s in DECISIONS_SCALES]
+        if "decisions" in only and decision_scales:
+            _log("decisions", decision_scales)
+            rows = bench_decisions.run(decision_scales, args.reps, args.data)
+            sections += ["## Decisions: an export with decisions in force, and without", "",
+                         *bench_decisions.table(rows), ""]
+            commands += bench_decisions.commands(rows)
     finally:
         if not args.keep_data:
             for scale in ("M", "L"):
