@@ -472,3 +472,25 @@ def test_a_parsed_zero_is_a_score_and_an_unparsable_reply_is_marked(tmp_path):
     assert [item.score for item in scored] == [0.0, nat_fakes.JUDGE_SCORES[parsed], 0.0]
     assert unparsed == [False, False, True]
     assert replies == [None, None, nat_fakes.UNPARSABLE_REPLY]
+
+
+@pytest.mark.parametrize("component", ["prefstore_dpo_traj_builder", "prefstore_trainer_adapter",
+                                       "prefstore_score_select"])
+def test_each_component_warns_of_unknown_keys_and_still_loads(component, caplog):
+    from prefstore.nat import PrefstoreDPOTrajectoryBuilderConfig
+    from prefstore.nat_trainer import PrefstoreTrainerAdapterConfig
+    from prefstore.nat_ttc import PrefstoreScoreSelectConfig
+    cls, required, (known, value) = {
+        "prefstore_dpo_traj_builder": (PrefstoreDPOTrajectoryBuilderConfig, {}, ("ttc_step_name", "moves")),
+        "prefstore_trainer_adapter": (PrefstoreTrainerAdapterConfig, {}, ("format", "trl")),
+        "prefstore_score_select": (PrefstoreScoreSelectConfig, {"augmented_fn": "f", "scorer": "s", "selector": "b"},
+                                   ("ttc_step_name", "moves")),
+    }[component]
+    with caplog.at_level("WARNING"):
+        config = cls.model_validate({**required, "custom_step_name": "x", known: value})
+    assert getattr(config, known) == value
+    assert f"{component}: unknown option(s) custom_step_name are ignored; known options:" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        cls.model_validate(required)
+    assert "unknown option" not in caplog.text
