@@ -12,7 +12,6 @@ import click
 
 from ..errors import NoStore
 from ..models import PairConfig
-from ..pairs import check_runs
 from ..render import out, warn
 from .options import open_store, pair_options, store_options, store_path
 
@@ -37,6 +36,7 @@ def review(host: str, port: int, open_browser: bool, author: str | None, config:
     is held only during a request, so other prefstore commands can use it meanwhile.
     """
     from ..decisions import default_author
+    from ..pairs import check_runs  # here, not at the top: it loads sqlglot, which CLI start-up need not
     from ..review.app import Review, create_app
     from ..review.security import is_loopback
     from ..review.server import bind, serve
